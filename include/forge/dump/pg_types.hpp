@@ -1,0 +1,38 @@
+// Why: the dump's values are PostgreSQL text forms (t/f, timestamps with optional fraction and zone,
+// text[] arrays quoted a second time inside the CSV quoting, bytea hex); each needs a strict parser.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace forge::pg {
+
+// "t" -> true, "f" -> false, anything else -> nullopt.
+std::optional<bool> parse_bool(std::string_view text);
+
+// "YYYY-MM-DD HH:MM:SS[.f]{0..6 digits}[+00|+HH|+HH:MM|-HH|-HH:MM]" or "YYYY-MM-DD" (midnight), also
+// accepts 'T' instead of the space. Returns microseconds since the Unix epoch, UTC; nullopt if invalid.
+std::optional<int64_t> parse_timestamp(std::string_view text);
+
+// "YYYY-MM-DD" -> microseconds since the epoch at 00:00:00 UTC; nullopt if invalid.
+std::optional<int64_t> parse_date(std::string_view text);
+
+// RFC 3339 UTC with second precision: "2017-01-17T19:13:05Z".
+std::string format_rfc3339(int64_t micros);
+// "YYYY-MM-DD" of a UTC instant.
+std::string format_date(int64_t micros);
+
+// Two-layer text[]: `text` is the field after CSV decoding, e.g. `{fd,"null",NULL,"a\"b"}`.
+// Elements: unquoted (an unquoted NULL, any case, is a null element -> nullopt) or double-quoted with
+// backslash escapes. `{}` is an empty array. Returns nullopt if malformed.
+std::optional<std::vector<std::optional<std::string>>> parse_array(std::string_view text);
+
+// bytea hex form `\x0a1b…` -> lowercase hex digits without the prefix; nullopt if malformed.
+std::optional<std::string> parse_bytea_hex(std::string_view text);
+
+// true when `text` is exactly 64 hex digits (any case).
+bool is_sha256_hex(std::string_view text);
+
+}  // namespace forge::pg

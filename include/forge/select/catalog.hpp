@@ -1,0 +1,79 @@
+// Why: selection needs a few facts per crate and per version out of gigabytes of tables; the catalog keeps
+// only those (READMEs and versions that cannot matter are dropped while streaming) so memory stays bounded.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace forge {
+
+enum class BinNames : uint8_t { null, empty, some };
+
+// The fields of one version that the queue may need. Strings live in one blob to keep the record small.
+struct VersionInfo {
+  enum Str : uint8_t { num, checksum, license, edition, rust_version, description, homepage, repository, bins,
+                       count };
+  int64_t id = 0;
+  uint32_t crate = 0;  // index into Catalog::crates
+  int64_t created_at = 0;  // microseconds since the epoch, UTC
+  bool yanked = false;
+  int8_t has_lib = -1;  // -1 = NULL (not analysed), 0, 1
+  BinNames bin_state = BinNames::null;
+  std::string blob;
+  std::array<uint32_t, count> ends{};
+  uint16_t null_mask = 0;
+
+  void set(Str which, std::optional<std::string_view> value);  // must be called in Str order
+  [[nodiscard]] std::optional<std::string_view> get(Str which) const;
+  [[nodiscard]] std::vector<std::string> bin_names() const;  // stored NUL-separated
+};
+
+struct CrateInfo {
+  int64_t id = 0;
+  std::string name;
+  std::optional<std::string> description, homepage, repository;
+  int64_t downloads = 0;
+  bool cli = false;
+  std::vector<uint32_t> categories;  // indexes into Catalog::category_slugs
+  std::vector<uint32_t> keywords;    // indexes into Catalog::keyword_names
+  // Best version so far by the rule used when `default_versions` is absent.
+  std::string fallback_num;
+  bool fallback_yanked = false;
+  bool has_fallback = false;
+  int32_t fallback_kept = -1;  // its index in Catalog::versions, -1 when it was not kept
+  int64_t default_version_id = -1;  // from default_versions, -1 when there is no row
+};
+
+struct Catalog {
+  std::vector<CrateInfo> crates;
+  std::unordered_map<int64_t, uint32_t> crate_index;  // crates.id -> index
+  std::vector<std::string> category_slugs;
+  std::unordered_map<int64_t, uint32_t> category_index;
+  std::vector<std::string> keyword_names;
+  std::unordered_map<int64_t, uint32_t> keyword_index;
+  int64_t cli_category_id = -1;
+
+  // Versions that could decide a selection: those with binaries or of a crate in the CLI category.
+  std::vector<VersionInfo> versions;
+  std::unordered_map<int64_t, uint32_t> version_index;  // versions.id -> index into `versions`
+  bool has_default_versions = false;
+  uint64_t version_rows = 0;
+
+  std::string dump_timestamp;  // RFC 3339, from metadata.json or the top directory name
+
+  // The crate's default version, or nullptr when it is not kept (then it has no binaries and the crate is
+  // not a CLI crate, so it cannot be a candidate).
+  [[nodiscard]] const VersionInfo *default_version(const CrateInfo &crate) const;
+};
+
+// Rank of a version under the rule used when `default_versions` is absent: non-yanked releases first,
+// then other non-yanked versions, then yanked ones; semver precedence within each class.
+// Returns true when `candidate` should replace `current`.
+bool better_fallback(std::string_view candidate_num, bool candidate_yanked, std::string_view current_num,
+                     bool current_yanked);
+
+}  // namespace forge

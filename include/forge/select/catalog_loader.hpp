@@ -1,0 +1,21 @@
+// Why: one pass over the dump builds the catalog; this is where table and column names meet the model.
+#pragma once
+#include "forge/dump/tar_scan.hpp"
+#include "forge/select/catalog.hpp"
+
+#include <string>
+#include <vector>
+
+namespace forge {
+
+struct LoadStats {
+  dump::ScanStats scan;
+  std::vector<std::string> tables;  // entries read, in order
+};
+
+// Reads the gzip tar dump at `path` (`label` names it in errors) into a catalog. Tables are found by exact
+// basename under `<top>/data/`, columns by header name; unknown files and columns are ignored. Stops reading
+// once every needed table is in. Throws Error(archive|data|io) naming the file, entry and line at fault.
+Catalog load_catalog(const std::string &path, const std::string &label, LoadStats *stats = nullptr);
+
+}  // namespace forge

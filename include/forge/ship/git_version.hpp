@@ -1,0 +1,6 @@
+#pragma once
+#include <string>
+
+namespace forge {
+std::string libgit2_version();
+}

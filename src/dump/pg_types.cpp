@@ -1,0 +1,292 @@
+// Why: strict parsers for PostgreSQL's text output forms in the dump, with our own calendar arithmetic so
+// the result never depends on the process's locale or time zone.
+#include "forge/dump/pg_types.hpp"
+
+#include <fmt/format.h>
+
+namespace forge::pg {
+
+namespace {
+
+constexpr int64_t micros_per_second = 1'000'000;
+constexpr int64_t seconds_per_day = 86'400;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+// Reads exactly `n` digits at `pos`; advances `pos`. Returns -1 if they are not all digits.
+int64_t read_digits(std::string_view s, size_t &pos, size_t n) {
+  if (s.size() - pos < n)
+    return -1;
+  int64_t v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = s[pos + i];
+    if (!is_digit(c))
+      return -1;
+    v = v * 10 + (c - '0');
+  }
+  pos += n;
+  return v;
+}
+
+bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int64_t days_in_month(int64_t y, int64_t m) {
+  static constexpr int64_t days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date, using 400-year eras that start on March 1st.
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t year_of_era = y - era * 400;                            // [0, 399]
+  const int64_t shifted_month = m > 2 ? m - 3 : m + 9;                  // March = 0
+  const int64_t day_of_year = (153 * shifted_month + 2) / 5 + d - 1;    // [0, 365]
+  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146'097 + day_of_era - 719'468;
+}
+
+struct Civil {
+  int64_t year, month, day;
+};
+
+// The inverse of days_from_civil.
+Civil civil_from_days(int64_t days) {
+  days += 719'468;
+  const int64_t era = (days >= 0 ? days : days - 146'096) / 146'097;
+  const int64_t day_of_era = days - era * 146'097;  // [0, 146096]
+  const int64_t year_of_era =
+      (day_of_era - day_of_era / 1'460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;  // [0, 399]
+  const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const int64_t shifted_month = (5 * day_of_year + 2) / 153;  // March = 0
+  const int64_t day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+  const int64_t month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
+  const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
+  return {year, month, day};
+}
+
+// Parses "YYYY-MM-DD" at the start of `s`; returns the day number and advances `pos`.
+std::optional<int64_t> read_date(std::string_view s, size_t &pos) {
+  const int64_t y = read_digits(s, pos, 4);
+  if (y < 0 || pos >= s.size() || s[pos++] != '-')
+    return std::nullopt;
+  const int64_t m = read_digits(s, pos, 2);
+  if (m < 1 || m > 12 || pos >= s.size() || s[pos++] != '-')
+    return std::nullopt;
+  const int64_t d = read_digits(s, pos, 2);
+  if (d < 1 || d > days_in_month(y, m))
+    return std::nullopt;
+  return days_from_civil(y, m, d);
+}
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0) ? 1 : 0); }
+
+bool is_array_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+bool iequals_null(std::string_view s) {
+  if (s.size() != 4)
+    return false;
+  const char *want = "null";
+  for (size_t i = 0; i < 4; ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+    if (c != want[i])
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<bool> parse_bool(std::string_view text) {
+  if (text == "t")
+    return true;
+  if (text == "f")
+    return false;
+  return std::nullopt;
+}
+
+std::optional<int64_t> parse_date(std::string_view text) {
+  size_t pos = 0;
+  const auto days = read_date(text, pos);
+  if (!days || pos != text.size())
+    return std::nullopt;
+  return *days * seconds_per_day * micros_per_second;
+}
+
+std::optional<int64_t> parse_timestamp(std::string_view text) {
+  size_t pos = 0;
+  const auto days = read_date(text, pos);
+  if (!days)
+    return std::nullopt;
+  if (pos == text.size())
+    return *days * seconds_per_day * micros_per_second;
+  if (text[pos] != ' ' && text[pos] != 'T')
+    return std::nullopt;
+  ++pos;
+  const int64_t hh = read_digits(text, pos, 2);
+  if (hh < 0 || hh > 23 || pos >= text.size() || text[pos++] != ':')
+    return std::nullopt;
+  const int64_t mm = read_digits(text, pos, 2);
+  if (mm < 0 || mm > 59 || pos >= text.size() || text[pos++] != ':')
+    return std::nullopt;
+  const int64_t ss = read_digits(text, pos, 2);
+  if (ss < 0 || ss > 59)
+    return std::nullopt;
+  int64_t fraction = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    size_t digits = 0;
+    while (pos < text.size() && is_digit(text[pos])) {
+      if (++digits > 6)
+        return std::nullopt;
+      fraction = fraction * 10 + (text[pos] - '0');
+      ++pos;
+    }
+    if (digits == 0)
+      return std::nullopt;
+    for (; digits < 6; ++digits)
+      fraction *= 10;
+  }
+  int64_t offset_seconds = 0;
+  if (pos < text.size()) {
+    const char sign = text[pos++];
+    if (sign == 'Z') {
+      // UTC.
+    } else if (sign == '+' || sign == '-') {
+      const int64_t oh = read_digits(text, pos, 2);
+      if (oh < 0 || oh > 15)
+        return std::nullopt;
+      int64_t om = 0;
+      if (pos < text.size() && text[pos] == ':') {
+        ++pos;
+        om = read_digits(text, pos, 2);
+        if (om < 0 || om > 59)
+          return std::nullopt;
+      }
+      offset_seconds = (oh * 3'600 + om * 60) * (sign == '-' ? -1 : 1);
+    } else {
+      return std::nullopt;
+    }
+    if (pos != text.size())
+      return std::nullopt;
+  }
+  const int64_t seconds = *days * seconds_per_day + hh * 3'600 + mm * 60 + ss - offset_seconds;
+  return seconds * micros_per_second + fraction;
+}
+
+std::string format_rfc3339(int64_t micros) {
+  const int64_t seconds = floor_div(micros, micros_per_second);
+  const int64_t days = floor_div(seconds, seconds_per_day);
+  const int64_t of_day = seconds - days * seconds_per_day;
+  const Civil c = civil_from_days(days);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.year, c.month, c.day, of_day / 3'600,
+                     of_day / 60 % 60, of_day % 60);
+}
+
+std::string format_date(int64_t micros) {
+  const int64_t days = floor_div(floor_div(micros, micros_per_second), seconds_per_day);
+  const Civil c = civil_from_days(days);
+  return fmt::format("{:04}-{:02}-{:02}", c.year, c.month, c.day);
+}
+
+std::optional<std::vector<std::optional<std::string>>> parse_array(std::string_view text) {
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}')
+    return std::nullopt;
+  std::vector<std::optional<std::string>> out;
+  size_t pos = 1;
+  const size_t end = text.size() - 1;  // index of the closing brace
+  auto skip_space = [&] {
+    while (pos < end && is_array_space(text[pos]))
+      ++pos;
+  };
+  skip_space();
+  if (pos == end)
+    return out;  // `{}`
+  for (;;) {
+    skip_space();
+    if (pos == end)
+      return std::nullopt;  // a missing element: `{a,}`
+    if (text[pos] == '"') {
+      ++pos;
+      std::string element;
+      for (;;) {
+        if (pos >= end)
+          return std::nullopt;  // unterminated quote
+        const char c = text[pos++];
+        if (c == '"')
+          break;
+        if (c == '\\') {
+          if (pos >= end)
+            return std::nullopt;
+          element.push_back(text[pos++]);
+        } else {
+          element.push_back(c);
+        }
+      }
+      out.emplace_back(std::move(element));
+    } else {
+      const size_t start = pos;
+      while (pos < end && text[pos] != ',') {
+        const char c = text[pos];
+        if (c == '{' || c == '}' || c == '"' || c == '\\')
+          return std::nullopt;
+        ++pos;
+      }
+      size_t stop = pos;
+      while (stop > start && is_array_space(text[stop - 1]))
+        --stop;
+      const std::string_view element = text.substr(start, stop - start);
+      if (element.empty())
+        return std::nullopt;
+      if (iequals_null(element))
+        out.emplace_back(std::nullopt);
+      else
+        out.emplace_back(std::string(element));
+    }
+    skip_space();
+    if (pos == end)
+      return out;
+    if (text[pos] != ',')
+      return std::nullopt;
+    ++pos;
+  }
+}
+
+std::optional<std::string> parse_bytea_hex(std::string_view text) {
+  if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2 != 0)
+    return std::nullopt;
+  std::string out;
+  out.reserve(text.size() - 2);
+  for (size_t i = 2; i < text.size(); ++i) {
+    const int v = hex_value(text[i]);
+    if (v < 0)
+      return std::nullopt;
+    out.push_back("0123456789abcdef"[v]);
+  }
+  return out;
+}
+
+bool is_sha256_hex(std::string_view text) {
+  if (text.size() != 64)
+    return false;
+  for (const char c : text)
+    if (hex_value(c) < 0)
+      return false;
+  return true;
+}
+
+}  // namespace forge::pg

@@ -1,0 +1,148 @@
+#include "forge/queue/queue.hpp"
+
+#include "forge/util/error.hpp"
+#include "forge/util/fs.hpp"
+
+namespace forge {
+namespace {
+
+using json = nlohmann::ordered_json;  // keys in the documented order, for people reading the files
+
+json opt(const std::optional<std::string> &v) { return v ? json(*v) : json(nullptr); }
+
+std::optional<std::string> opt_string(const json &j, const char *key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+json crate_to_json(const QueuedCrate &c) {
+  return json{{"rank", c.rank},
+              {"name", c.name},
+              {"version", c.version},
+              {"checksum", c.checksum},
+              {"bin_names", c.bin_names},
+              {"description", opt(c.description)},
+              {"license", opt(c.license)},
+              {"repository", opt(c.repository)},
+              {"homepage", opt(c.homepage)},
+              {"downloads", c.downloads},
+              {"categories", c.categories},
+              {"keywords", c.keywords},
+              {"published_at", c.published_at},
+              {"edition", opt(c.edition)},
+              {"rust_version", opt(c.rust_version)},
+              {"has_lib", c.has_lib ? json(*c.has_lib) : json(nullptr)}};
+}
+
+QueuedCrate crate_from_json(const json &j) {
+  QueuedCrate c;
+  c.rank = j.at("rank").get<int64_t>();
+  c.name = j.at("name").get<std::string>();
+  c.version = j.at("version").get<std::string>();
+  c.checksum = j.at("checksum").get<std::string>();
+  c.bin_names = j.value("bin_names", std::vector<std::string>{});
+  c.description = opt_string(j, "description");
+  c.license = opt_string(j, "license");
+  c.repository = opt_string(j, "repository");
+  c.homepage = opt_string(j, "homepage");
+  c.downloads = j.value("downloads", int64_t{0});
+  c.categories = j.value("categories", std::vector<std::string>{});
+  c.keywords = j.value("keywords", std::vector<std::string>{});
+  c.published_at = j.value("published_at", "");
+  c.edition = opt_string(j, "edition");
+  c.rust_version = opt_string(j, "rust_version");
+  if (auto it = j.find("has_lib"); it != j.end() && it->is_boolean()) {
+    c.has_lib = it->get<bool>();
+  }
+  return c;
+}
+
+}  // namespace
+
+json funnel_to_json(const Funnel &f) {
+  return json{{"total", f.total},         {"with_bins", f.with_bins}, {"cli_category", f.cli_category},
+              {"candidates", f.candidates}, {"recent", f.recent},       {"yanked", f.yanked},
+              {"lib_only", f.lib_only},     {"selected", f.selected}};
+}
+
+json queue_to_json(const QueueHeader &h, const Selection &s) {
+  json crates = json::array();
+  for (const auto &c : s.crates) {
+    crates.push_back(crate_to_json(c));
+  }
+  return json{{"format", kQueueFormat},
+              {"generated_at", h.generated_at},
+              {"since", h.since},
+              {"dump", {{"source", h.dump_source}, {"timestamp", h.dump_timestamp}}},
+              {"crates", std::move(crates)}};
+}
+
+void write_queue_files(const std::filesystem::path &out_dir, const QueueHeader &header, const Selection &selection) {
+  // Both documents are rendered before either is written, so a failure leaves the old pair intact.
+  const std::string queue = queue_to_json(header, selection).dump(2) + "\n";
+  const std::string funnel = funnel_to_json(selection.funnel).dump(2) + "\n";
+  write_file_atomic(out_dir / "queue.json", queue);
+  write_file_atomic(out_dir / "funnel.json", funnel);
+}
+
+Queue read_queue(const std::filesystem::path &path) {
+  const std::string text = read_file(path);
+  Queue q;
+  try {
+    const json j = json::parse(text);
+    if (j.value("format", "") != kQueueFormat) {
+      fail(ExitCode::data, "{}: not a forge queue (format is not {})", path.string(), kQueueFormat);
+    }
+    q.header.generated_at = j.value("generated_at", "");
+    q.header.since = j.value("since", "");
+    if (auto d = j.find("dump"); d != j.end() && d->is_object()) {
+      q.header.dump_source = d->value("source", "");
+      q.header.dump_timestamp = d->value("timestamp", "");
+    }
+    size_t i = 0;
+    for (const auto &c : j.at("crates")) {
+      try {
+        q.crates.push_back(crate_from_json(c));
+      } catch (const json::exception &e) {
+        fail(ExitCode::data, "{}: crates[{}]: {}", path.string(), i, e.what());
+      }
+      ++i;
+    }
+  } catch (const json::exception &e) {
+    fail(ExitCode::data, "{}: invalid queue JSON: {}", path.string(), e.what());
+  }
+  const auto funnel_path = path.parent_path() / "funnel.json";
+  std::error_code ec;
+  if (std::filesystem::exists(funnel_path, ec)) {
+    try {
+      const json f = json::parse(read_file(funnel_path));
+      Funnel fn;
+      fn.total = f.value("total", int64_t{0});
+      fn.with_bins = f.value("with_bins", int64_t{0});
+      fn.cli_category = f.value("cli_category", int64_t{0});
+      fn.candidates = f.value("candidates", int64_t{0});
+      fn.recent = f.value("recent", int64_t{0});
+      fn.yanked = f.value("yanked", int64_t{0});
+      fn.lib_only = f.value("lib_only", int64_t{0});
+      fn.selected = f.value("selected", int64_t{0});
+      q.funnel = fn;
+    } catch (const json::exception &) {
+      q.funnel.reset();  // the funnel is informational; a damaged one is simply not reported
+    }
+  }
+  return q;
+}
+
+const QueuedCrate *find_crate(const Queue &queue, std::string_view name) {
+  for (const auto &c : queue.crates) {
+    if (c.name == name) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace forge

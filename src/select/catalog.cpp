@@ -1,0 +1,82 @@
+#include "forge/select/catalog.hpp"
+
+#include "forge/select/semver.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace forge {
+
+void VersionInfo::set(Str which, std::optional<std::string_view> value) {
+  if (value) {
+    blob.append(*value);
+  } else {
+    null_mask = static_cast<uint16_t>(null_mask | (1U << which));
+  }
+  ends[which] = static_cast<uint32_t>(blob.size());
+}
+
+std::optional<std::string_view> VersionInfo::get(Str which) const {
+  if ((null_mask & (1U << which)) != 0) {
+    return std::nullopt;
+  }
+  const uint32_t begin = which == 0 ? 0 : ends[which - 1];
+  return std::string_view(blob).substr(begin, ends[which] - begin);
+}
+
+std::vector<std::string> VersionInfo::bin_names() const {
+  std::vector<std::string> out;
+  const auto packed = get(bins);
+  if (!packed || packed->empty()) {
+    return out;
+  }
+  size_t start = 0;
+  for (;;) {
+    const size_t nul = packed->find('\0', start);
+    out.emplace_back(packed->substr(start, nul == std::string_view::npos ? std::string_view::npos : nul - start));
+    if (nul == std::string_view::npos) {
+      break;
+    }
+    start = nul + 1;
+  }
+  return out;
+}
+
+const VersionInfo *Catalog::default_version(const CrateInfo &crate) const {
+  if (has_default_versions && crate.default_version_id >= 0) {
+    const auto it = version_index.find(crate.default_version_id);
+    return it == version_index.end() ? nullptr : &versions[it->second];
+  }
+  if (has_default_versions && crate.default_version_id < 0) {
+    spdlog::debug("crate {} has no default_versions row; using the highest version", crate.name);
+  }
+  return crate.fallback_kept >= 0 ? &versions[static_cast<size_t>(crate.fallback_kept)] : nullptr;
+}
+
+namespace {
+int fallback_class(bool yanked, const std::optional<SemVer> &v) {
+  if (yanked) {
+    return 0;
+  }
+  return (v && !v->is_prerelease()) ? 2 : 1;
+}
+}  // namespace
+
+bool better_fallback(std::string_view candidate_num, bool candidate_yanked, std::string_view current_num,
+                     bool current_yanked) {
+  const auto a = parse_semver(candidate_num);
+  const auto b = parse_semver(current_num);
+  const int ca = fallback_class(candidate_yanked, a);
+  const int cb = fallback_class(current_yanked, b);
+  if (ca != cb) {
+    return ca > cb;
+  }
+  if (a && b) {
+    return compare_semver(*a, *b) > 0;
+  }
+  if (a || b) {
+    return a.has_value();  // a valid version outranks an unparseable one
+  }
+  return candidate_num > current_num;
+}
+
+}  // namespace forge
