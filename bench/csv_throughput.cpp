@@ -1,6 +1,6 @@
 // Why: CsvReader is the ingest hot path; this measures its MB/s on ~500 MB of crates.csv-shaped data in memory.
 // Build (standalone, compiles the parser in): g++ -std=c++20 -O2 -DNDEBUG -I include bench/csv_throughput.cpp -lfmt -o /tmp/csv_throughput
-// Run: /tmp/csv_throughput [megabytes=500] [chunk_kib=64]
+// Run: /tmp/csv_throughput [megabytes=500] [chunk_kib=64] [repetitions=3] [fraction of READMEs with quotes, default both 0 and 0.3]
 #include "../src/dump/csv.cpp"
 
 #include <chrono>
@@ -89,9 +89,13 @@ double run(const std::string &data, size_t chunk, uint64_t &records, uint64_t &c
 int main(int argc, char **argv) {
   const size_t megabytes = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 500;
   const size_t chunk = (argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 64) * 1024;
-  for (const double quoted : {0.0, 0.3}) {
+  const int repetitions = argc > 3 ? std::atoi(argv[3]) : 3;
+  std::vector<double> fractions = {0.0, 0.3};
+  if (argc > 4)
+    fractions = {std::atof(argv[4])};
+  for (const double quoted : fractions) {
     const std::string data = make_table(megabytes * 1'000'000, quoted);
-    for (int rep = 0; rep < 3; ++rep) {
+    for (int rep = 0; rep < repetitions; ++rep) {
       uint64_t records = 0, checksum = 0;
       const double seconds = run(data, chunk, records, checksum);
       std::printf("readmes with \"\" %3.0f%%  chunk %zu KiB  %.1f MB  %llu records  %.3f s  %.0f MB/s  (sum %llu)\n",

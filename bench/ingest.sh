@@ -7,7 +7,7 @@
 # and prints the median wall times, the ratios forge/gzip and forge/igzip, and forge's peak RSS.
 #
 # Environment: FORGE_BIN (default ./build/src/forge), RUNS (default 3), SCALE=full|small (default full),
-# SEED (default 1), COMPRESSLEVEL (default 6).
+# SEED (default 1), COMPRESSLEVEL (default 6), DUMP=/path/to/db-dump.tar.gz (use that file, generate nothing).
 #   full:  200,000 crates, 2,000,000 versions, 8,000,000 dependencies, 30,000,000 version_downloads,
 #          READMEs ~3 KB (about 1 GB gzipped; generation takes a few minutes)
 #   small: 5,000 crates, 25,000 versions, quick
@@ -34,7 +34,11 @@ GEN_ARGS+=(--seed "$SEED" --schema 2026 --compresslevel "$LEVEL")
 [ -x "$FORGE" ] || { echo "bench: forge not found at $FORGE (set FORGE_BIN)" >&2; exit 2; }
 mkdir -p "$CACHE"
 KEY=$( { cat "$GEN"; echo "${GEN_ARGS[*]}"; } | sha256sum | cut -c1-12)
-DUMP=$CACHE/db-dump-$SCALE-$KEY.tar.gz
+if [ -n "${DUMP:-}" ]; then
+  [ -f "$DUMP" ] || { echo "bench: DUMP=$DUMP does not exist" >&2; exit 2; }
+else
+  DUMP=$CACHE/db-dump-$SCALE-$KEY.tar.gz
+fi
 if [ ! -f "$DUMP" ]; then
   rm -f "$CACHE"/db-dump-"$SCALE"-*.tar.gz
   echo "bench: generating $SCALE dump -> $DUMP"

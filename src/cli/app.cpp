@@ -78,7 +78,15 @@ int run(int argc, char **argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ConfigError &e) {
-    print_error(fmt::format("{}: {}", config_path.string(), e.what()));
+    std::string what = e.what();
+    const std::string extras = "INI was not able to parse ";
+    if (what.rfind(extras, 0) == 0) {
+      what = fmt::format("unknown setting '{}'", what.substr(extras.size()));
+    }
+    print_error(fmt::format("{}: {}", config_path.string(), what));
+    return static_cast<int>(ExitCode::usage);
+  } catch (const CLI::FileError &e) {
+    print_error(fmt::format("cannot read config file {}", config_path.string()));
     return static_cast<int>(ExitCode::usage);
   } catch (const CLI::CallForHelp &e) {
     return app.exit(e);

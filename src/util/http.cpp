@@ -418,7 +418,7 @@ public:
     double delay = retry_after.value_or(std::min(backoff_, kMaxBackoffS));
     delay = std::max(0.0, delay);
     backoff_ *= 2;
-    spdlog::warn("cannot download {}: {}; retrying in {:.1f}s (attempt {} of {})", url_, reason, delay,
+    spdlog::warn("cannot download {}: {}; retrying in {:g}s (attempt {} of {})", url_, reason, delay,
                  attempt_ + 1, max_attempts_);
     std::this_thread::sleep_for(std::chrono::duration<double>(delay));
   }

@@ -8,6 +8,7 @@ import io
 import sys
 import tarfile
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -119,6 +120,12 @@ def test_truncated_gzip(tmp):
     data = good.read_bytes()
     bad = Path(tmp) / "truncated.tar.gz"
     bad.write_bytes(data[: len(data) // 2])
+    # fixture self-check: the cut must fall before the end of the tables forge needs (it may stop reading
+    # after default_versions.csv, so a cut inside dependencies/version_downloads could go unnoticed)
+    partial = zlib.decompressobj(31).decompress(data[: len(data) // 2])
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data)), mode="r:") as t:
+        need_end = max(m.offset_data + m.size for m in t.getmembers() if m.name.endswith("/default_versions.csv"))
+    check(len(partial) < need_end, f"fixture: cut at {len(partial)} is past the needed tables ({need_end})")
     fails(tmp, bad, EXIT_ARCHIVE, str(bad))
 
 

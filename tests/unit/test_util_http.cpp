@@ -356,7 +356,7 @@ TEST_F(HttpTest, RetriesServerErrors) {
   const auto result = forge::download_file(base + "/f.bin", dest, fast_options());
   EXPECT_EQ(result.http_status, 200);
   EXPECT_EQ(slurp(dest), blob);
-  EXPECT_EQ(requests().size(), 3U);  // the fail rules are consumed in order: 500, 500, then served
+  EXPECT_EQ(requests().size(), 4U);  // 500, 500, 429, then served
 }
 
 TEST_F(HttpTest, HonoursRetryAfter) {

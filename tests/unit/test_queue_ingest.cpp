@@ -1,0 +1,59 @@
+// Why: the default --since date and the funnel table are user-visible contracts of `forge ingest`.
+#include "forge/dump/pg_types.hpp"
+#include "forge/queue/ingest.hpp"
+#include "forge/queue/queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace forge {
+namespace {
+
+TEST(Ingest, DefaultSinceIsJanuaryFirstOfPreviousYear) {
+  EXPECT_EQ(default_since(*pg::parse_timestamp("2026-11-25 10:00:00")), "2025-01-01");
+  EXPECT_EQ(default_since(*pg::parse_timestamp("2026-01-01 00:00:00")), "2025-01-01");
+  EXPECT_EQ(default_since(*pg::parse_timestamp("2025-12-31 23:59:59")), "2024-01-01");
+}
+
+TEST(Ingest, FunnelTableShowsEveryStageAndNoColourWhenAsked) {
+  Funnel f{1000, 250, 80, 300, 120, 5, 7, 108};
+  const std::string plain = render_funnel(f, "2025-01-01", false);
+  EXPECT_NE(plain.find("1,000"), std::string::npos);
+  EXPECT_NE(plain.find("updated since 2025-01-01"), std::string::npos);
+  EXPECT_NE(plain.find("Selected to build"), std::string::npos);
+  EXPECT_NE(plain.find("108"), std::string::npos);
+  EXPECT_EQ(plain.find('\x1b'), std::string::npos);
+  EXPECT_NE(render_funnel(f, "2025-01-01", true).find("\x1b[32m"), std::string::npos);
+}
+
+TEST(Queue, RoundTripsThroughJson) {
+  Selection s;
+  s.funnel.total = 3;
+  QueuedCrate c;
+  c.rank = 1;
+  c.name = "hexyl";
+  c.version = "0.8.0";
+  c.checksum = std::string(64, 'b');
+  c.bin_names = {"hexyl"};
+  c.license = "MIT OR Apache-2.0";
+  c.has_lib = false;
+  s.crates.push_back(c);
+  const auto dir = std::filesystem::temp_directory_path() / ("forge-queue-test-" + std::to_string(::getpid()));
+  QueueHeader h{"2026-11-25T00:00:00Z", "2025-01-01", "sample.tar.gz", "2026-11-20T02:00:46Z"};
+  write_queue_files(dir, h, s);
+  const Queue q = read_queue(dir / "queue.json");
+  ASSERT_EQ(q.crates.size(), 1U);
+  EXPECT_EQ(q.crates[0].name, "hexyl");
+  EXPECT_EQ(q.crates[0].license, "MIT OR Apache-2.0");
+  EXPECT_FALSE(q.crates[0].description.has_value());
+  EXPECT_EQ(q.crates[0].has_lib, false);
+  ASSERT_TRUE(q.funnel.has_value());
+  EXPECT_EQ(q.funnel->total, 3);
+  EXPECT_NE(find_crate(q, "hexyl"), nullptr);
+  EXPECT_EQ(find_crate(q, "ripgrep"), nullptr);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace forge
