@@ -372,6 +372,33 @@ TEST(DumpCsv, LongFieldsAcrossManyChunks) {
     ASSERT_EQ(parse_split(input, {i}), whole) << "split at " << i;
 }
 
+TEST(DumpCsv, QuotesAndNewlinesAtEveryOffsetOfVectorBlocks) {
+  // The quoted-field scan works on 16/32/64-byte blocks: put the `""` and the LFs at every offset.
+  for (size_t k = 0; k < 200; ++k) {
+    std::string value;
+    for (size_t i = 0; i < k; ++i)
+      value += (i % 13 == 12 || i + 1 == k) ? '\n' : static_cast<char>('a' + i % 26);
+    value += '"';
+    value += std::string(k % 70, 'z');
+    std::string raw;
+    for (const char c : value) {
+      raw += c;
+      if (c == '"')
+        raw += '"';
+    }
+    const std::string input = "a,b\n\"" + raw + "\",1\n\"" + value.substr(0, k) + "\",2\n";
+    const Outcome o = parse(input);
+    ASSERT_EQ(o.error, "") << k;
+    ASSERT_EQ(o.rows.size(), 2u) << k;
+    EXPECT_EQ(o.rows[0].fields[0], value) << k;
+    EXPECT_EQ(o.rows[1].fields[0], value.substr(0, k)) << k;
+    const auto lfs = static_cast<uint64_t>(std::count(value.begin(), value.end(), '\n'));
+    EXPECT_EQ(o.rows[1].line, 3 + lfs) << k;
+    const std::vector<size_t> cuts = {k / 2 + 3, k + 5, input.size() - 3};
+    EXPECT_EQ(parse_split(input, cuts), o) << k;
+  }
+}
+
 TEST(DumpCsv, ErrorsCarryNameAndDataExitCode) {
   try {
     CsvReader reader("2026-11-20-020046/data/versions.csv", nullptr, nullptr);

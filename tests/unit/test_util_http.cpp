@@ -554,13 +554,13 @@ TEST(ProgressOutput, TerminalBarEndsWithANewline) {
   {
     forge::Progress progress("db-dump.tar.gz", 1000);
     progress.update(500);
-    progress.update(600);  // within 100 ms of the first draw: not redrawn
+    progress.update(600);  // normally within 100 ms of the first draw: not redrawn
     progress.finish();
     progress.update(700);  // after finish: ignored
   }
   const std::string err = testing::internal::GetCapturedStderr();
   forge::set_ui(saved);
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\r'), 2) << err;
+  EXPECT_GE(std::count(err.begin(), err.end(), '\r'), 2) << err;  // 3 if the machine stalled 100 ms
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
   EXPECT_NE(err.find("db-dump.tar.gz"), std::string::npos);
   EXPECT_NE(err.find(" 50%"), std::string::npos) << err;

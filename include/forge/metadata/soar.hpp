@@ -1,0 +1,54 @@
+// Why: soar installs what these records describe; a wrong JSON type (a bare number in soar 0.6) fails the
+// whole repository file, so every field is written with exactly the type soar expects.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace forge {
+
+// Naming and URL templates (forge.toml [metadata]); defaults mirror pkgforge-cargo with a configurable owner.
+// Template markers: {owner} {repo} {crate} {exe} {version} {host} {tag} (tag = "<version>-<host>").
+struct SoarNaming {
+  std::string owner = "pkgforge-cargo";
+  std::string repo = "pkgforge-cargo";  // pkg_id = "<repo>.<crate>.stable"
+  std::string registry = "ghcr.io";
+  std::string ghcr_pkg = "{registry}/{owner}/{crate}/stable/{exe}";  // lowercased
+  std::string download_url = "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&download={exe}";
+  std::string build_log_url = "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&download={exe}.log";
+  std::string manifest_url = "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&manifest";
+  std::string maintainer = "pkgforge-cargo (https://github.com/pkgforge-cargo/builder)";
+  std::string note = "This package was automatically built from crates.io by forge";
+};
+
+struct SoarInputs {
+  std::string crate;
+  std::string version;
+  std::string exe;                     // pkg = pkg_name = the executable's file name
+  std::string host;                    // "x86_64-Linux"
+  std::vector<std::string> provides;   // every executable of the crate
+  std::string bsum, shasum;            // 64 hex
+  uint64_t size = 0;
+  std::optional<std::string> description, homepage, repository, license;  // license = SPDX expression
+  std::vector<std::string> keywords, categories;
+  std::optional<int64_t> rank, downloads;
+  std::string build_date;              // RFC 3339 UTC
+  std::string build_id, build_gha, build_log;  // from GITHUB_* when present, else empty
+  std::vector<std::string> snapshots;  // filled by publish; empty here
+};
+
+// One soar record: required fields always present, numbers as digit strings, booleans as "true"/"false",
+// arrays of strings, `provides` with every executable and recurse_provides "false".
+nlohmann::ordered_json soar_record(const SoarInputs &in, const SoarNaming &naming);
+
+// Fills build_id / build_gha / build_log-style values from GITHUB_SERVER_URL, GITHUB_REPOSITORY,
+// GITHUB_RUN_ID (empty strings when absent).
+void fill_github_build_info(SoarInputs &in);
+
+// Expands a naming template.
+std::string expand_template(std::string_view tmpl, const SoarInputs &in, const SoarNaming &naming);
+
+}  // namespace forge
