@@ -1,6 +1,8 @@
-// Why: CsvReader is the ingest hot path; this measures its MB/s on ~500 MB of crates.csv-shaped data in memory.
-// Build (standalone, compiles the parser in): g++ -std=c++20 -O2 -DNDEBUG -I include bench/csv_throughput.cpp -lfmt -o /tmp/csv_throughput
-// Run: /tmp/csv_throughput [megabytes=500] [chunk_kib=64] [repetitions=3] [fraction of READMEs with quotes, default both 0 and 0.3]
+// Why: CsvReader is the ingest hot path; this measures its MB/s on ~500 MB of crates.csv-shaped data.
+// Build from the repository root (standalone: the parser is compiled in):
+//   g++ -std=c++20 -O2 -DNDEBUG -I include bench/csv_throughput.cpp -lfmt -o /tmp/csv_throughput
+// Run: /tmp/csv_throughput [megabytes=500] [chunk_kib=64] [repetitions=3] [fraction of READMEs with `""`]
+// (without the last argument both 0 and 0.3 are measured).
 #include "../src/dump/csv.cpp"
 
 #include <chrono>
@@ -12,9 +14,12 @@
 
 namespace {
 
-const char *const words[] = {"the",   "crate",   "serde",  "async", "runtime", "fn",   "main()", "let",  "mut",
-                             "Result", "impl",   "struct", "use",   "tokio",   "cargo", "build", "##",   "-",
-                             "[docs]", "(https://docs.rs/x)", "`Vec<u8>`", "{", "}", "=>", "0.1.0", "license"};
+const char *const words[] = {"the",       "crate",  "serde", "async",  "runtime",
+                             "fn",        "main()", "let",   "mut",    "Result",
+                             "impl",      "struct", "use",   "tokio",  "cargo",
+                             "build",     "##",     "-",     "[docs]", "(https://docs.rs/x)",
+                             "`Vec<u8>`", "{",      "}",     "=>",     "0.1.0",
+                             "license"};
 
 // A README-like field: markdown lines of 20-100 characters, ~3 KB on average (0.5-6 KB), optionally with
 // quotes (which the CSV doubles).
@@ -44,8 +49,9 @@ std::string make_readme(std::mt19937_64 &rng, bool with_quotes) {
 std::string make_table(size_t bytes, double quoted_fraction) {
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> unit(0, 1);
-  std::string out = "created_at,description,documentation,homepage,id,max_features,max_upload_size,name,readme,"
-                    "repository,trustpub_only,updated_at\n";
+  std::string out =
+      "created_at,description,documentation,homepage,id,max_features,max_upload_size,name,readme,"
+      "repository,trustpub_only,updated_at\n";
   out.reserve(bytes + 16'384);
   uint64_t id = 1;
   while (out.size() < bytes) {
@@ -84,7 +90,7 @@ double run(const std::string &data, size_t chunk, uint64_t &records, uint64_t &c
   return std::chrono::duration<double>(t1 - t0).count();
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv) {
   const size_t megabytes = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 500;
@@ -98,10 +104,11 @@ int main(int argc, char **argv) {
     for (int rep = 0; rep < repetitions; ++rep) {
       uint64_t records = 0, checksum = 0;
       const double seconds = run(data, chunk, records, checksum);
-      std::printf("readmes with \"\" %3.0f%%  chunk %zu KiB  %.1f MB  %llu records  %.3f s  %.0f MB/s  (sum %llu)\n",
-                  quoted * 100, chunk / 1024, static_cast<double>(data.size()) / 1e6,
-                  static_cast<unsigned long long>(records), seconds, static_cast<double>(data.size()) / 1e6 / seconds,
-                  static_cast<unsigned long long>(checksum));
+      std::printf(
+          "readmes with \"\" %3.0f%%  chunk %zu KiB  %.1f MB  %llu records  %.3f s  %.0f MB/s  (sum %llu)\n",
+          quoted * 100, chunk / 1024, static_cast<double>(data.size()) / 1e6,
+          static_cast<unsigned long long>(records), seconds, static_cast<double>(data.size()) / 1e6 / seconds,
+          static_cast<unsigned long long>(checksum));
     }
   }
   return 0;

@@ -72,19 +72,22 @@ inline const char *scan_quoted_sse2(const char *p, const char *end, uint64_t &li
 }
 
 #ifdef FORGE_CSV_AVX2
-// The same scan 64 bytes at a time, for CPUs with AVX2 (chosen at run time: the build targets baseline x86-64).
+// The same scan 64 bytes at a time, for CPUs with AVX2 (chosen at run time: the build targets baseline
+// x86-64).
 __attribute__((target("avx2,popcnt,bmi"))) const char *scan_quoted_avx2(const char *p, const char *end,
-                                                                         uint64_t &lines) {
+                                                                        uint64_t &lines) {
   const __m256i quote = _mm256_set1_epi8('"');
   const __m256i lf = _mm256_set1_epi8('\n');
   uint64_t n = 0;
   while (end - p >= 64) {
     const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
     const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 32));
-    const uint64_t qm = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, quote))) |
-                        (uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, quote)))} << 32);
-    const uint64_t nm = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, lf))) |
-                        (uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, lf)))} << 32);
+    const uint64_t qm =
+        static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, quote))) |
+        (uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, quote)))} << 32);
+    const uint64_t nm =
+        static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, lf))) |
+        (uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, lf)))} << 32);
     if (qm != 0) {
       const unsigned i = static_cast<unsigned>(__builtin_ctzll(qm));
       lines += n + static_cast<uint64_t>(__builtin_popcountll(nm & ((uint64_t{1} << i) - 1)));
@@ -133,19 +136,20 @@ inline const char *scan_unquoted(const char *p, const char *end) {
   return p;
 }
 
-}  // namespace
+} // namespace
 
 struct CsvReader::Impl {
-  Impl(std::string n, RecordFn h, RecordFn r) : name(std::move(n)), on_header(std::move(h)), on_record(std::move(r)) {}
+  Impl(std::string n, RecordFn h, RecordFn r)
+      : name(std::move(n)), on_header(std::move(h)), on_record(std::move(r)) {}
 
   std::string name;
   RecordFn on_header;
   RecordFn on_record;
   bool have_header = false;
   size_t expected = 0;
-  uint64_t line = 1;  // physical line where the next record starts
+  uint64_t line = 1; // physical line where the next record starts
 
-  std::vector<Field> fields;  // grows, never shrinks; the first `field_count` are the current record's
+  std::vector<Field> fields; // grows, never shrinks; the first `field_count` are the current record's
   size_t field_count = 0;
 
   void push_field(std::string_view text, bool null) {
@@ -157,13 +161,13 @@ struct CsvReader::Impl {
     size_t index, offset, length;
   };
   std::vector<ScratchRef> scratch_refs;
-  std::string scratch;  // unescaped text of fields that contained `""`
+  std::string scratch; // unescaped text of fields that contained `""`
 
   // The raw bytes of a record that did not fit in one chunk, and whether its quotes are unbalanced so far.
   std::string carry;
   bool carrying = false;
   bool carry_in_quotes = false;
-  bool stopped_in_quotes = false;  // parse_record ran out of input inside a quoted field
+  bool stopped_in_quotes = false; // parse_record ran out of input inside a quoted field
 
   [[noreturn]] void error(uint64_t at, const char *what) const {
     throw Error(ExitCode::data, fmt::format("{}:{}: {}", name, at, what));
@@ -204,7 +208,7 @@ const char *CsvReader::Impl::parse_record(const char *p, const char *end, bool e
         }
         if (r + 1 == end) {
           if (!eof)
-            return nullptr;  // `"` or `""`? the next chunk decides
+            return nullptr; // `"` or `""`? the next chunk decides
         } else if (r[1] == '"') {
           if (!escaped) {
             escaped = true;
@@ -311,8 +315,8 @@ void CsvReader::Impl::deliver(CsvReader &owner, uint64_t start_line) {
     return;
   }
   if (field_count != expected)
-    throw Error(ExitCode::data, fmt::format("{}:{}: expected {} fields, found {}", name, start_line, expected,
-                                            field_count));
+    throw Error(ExitCode::data,
+                fmt::format("{}:{}: expected {} fields, found {}", name, start_line, expected, field_count));
   ++owner.records_;
   if (on_record)
     on_record(record);
@@ -321,7 +325,9 @@ void CsvReader::Impl::deliver(CsvReader &owner, uint64_t start_line) {
 CsvReader::CsvReader(std::string name, RecordFn on_header, RecordFn on_record)
     : impl_(new Impl(std::move(name), std::move(on_header), std::move(on_record))) {}
 
-CsvReader::~CsvReader() { delete impl_; }
+CsvReader::~CsvReader() {
+  delete impl_;
+}
 
 void CsvReader::feed(std::string_view chunk) {
   if (stopped_ || chunk.empty())
@@ -416,4 +422,4 @@ void CsvReader::finish() {
   im.carry.clear();
 }
 
-}  // namespace forge::dump
+} // namespace forge::dump

@@ -11,7 +11,9 @@ namespace {
 constexpr int64_t micros_per_second = 1'000'000;
 constexpr int64_t seconds_per_day = 86'400;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9')
@@ -38,7 +40,9 @@ int64_t read_digits(std::string_view s, size_t &pos, size_t n) {
   return v;
 }
 
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 int64_t days_in_month(int64_t y, int64_t m) {
   static constexpr int64_t days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -49,9 +53,9 @@ int64_t days_in_month(int64_t y, int64_t m) {
 int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
   y -= m <= 2 ? 1 : 0;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t year_of_era = y - era * 400;                            // [0, 399]
-  const int64_t shifted_month = m > 2 ? m - 3 : m + 9;                  // March = 0
-  const int64_t day_of_year = (153 * shifted_month + 2) / 5 + d - 1;    // [0, 365]
+  const int64_t year_of_era = y - era * 400;                         // [0, 399]
+  const int64_t shifted_month = m > 2 ? m - 3 : m + 9;               // March = 0
+  const int64_t day_of_year = (153 * shifted_month + 2) / 5 + d - 1; // [0, 365]
   const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
   return era * 146'097 + day_of_era - 719'468;
 }
@@ -64,11 +68,11 @@ struct Civil {
 Civil civil_from_days(int64_t days) {
   days += 719'468;
   const int64_t era = (days >= 0 ? days : days - 146'096) / 146'097;
-  const int64_t day_of_era = days - era * 146'097;  // [0, 146096]
+  const int64_t day_of_era = days - era * 146'097; // [0, 146096]
   const int64_t year_of_era =
-      (day_of_era - day_of_era / 1'460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;  // [0, 399]
+      (day_of_era - day_of_era / 1'460 + day_of_era / 36'524 - day_of_era / 146'096) / 365; // [0, 399]
   const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const int64_t shifted_month = (5 * day_of_year + 2) / 153;  // March = 0
+  const int64_t shifted_month = (5 * day_of_year + 2) / 153; // March = 0
   const int64_t day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
   const int64_t month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
   const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
@@ -89,7 +93,9 @@ std::optional<int64_t> read_date(std::string_view s, size_t &pos) {
   return days_from_civil(y, m, d);
 }
 
-int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0) ? 1 : 0); }
+int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - (a % b != 0 && (a < 0) != (b < 0) ? 1 : 0);
+}
 
 bool is_array_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -109,7 +115,7 @@ bool iequals_null(std::string_view s) {
   return true;
 }
 
-}  // namespace
+} // namespace
 
 std::optional<bool> parse_bool(std::string_view text) {
   if (text == "t")
@@ -208,24 +214,24 @@ std::optional<std::vector<std::optional<std::string>>> parse_array(std::string_v
     return std::nullopt;
   std::vector<std::optional<std::string>> out;
   size_t pos = 1;
-  const size_t end = text.size() - 1;  // index of the closing brace
+  const size_t end = text.size() - 1; // index of the closing brace
   auto skip_space = [&] {
     while (pos < end && is_array_space(text[pos]))
       ++pos;
   };
   skip_space();
   if (pos == end)
-    return out;  // `{}`
+    return out; // `{}`
   for (;;) {
     skip_space();
     if (pos == end)
-      return std::nullopt;  // a missing element: `{a,}`
+      return std::nullopt; // a missing element: `{a,}`
     if (text[pos] == '"') {
       ++pos;
       std::string element;
       for (;;) {
         if (pos >= end)
-          return std::nullopt;  // unterminated quote
+          return std::nullopt; // unterminated quote
         const char c = text[pos++];
         if (c == '"')
           break;
@@ -289,4 +295,4 @@ bool is_sha256_hex(std::string_view text) {
   return true;
 }
 
-}  // namespace forge::pg
+} // namespace forge::pg

@@ -70,16 +70,20 @@ IngestResult run_ingest(const IngestOptions &opt) {
 
   const auto start = std::chrono::steady_clock::now();
   LoadStats stats;
-  const Catalog catalog = load_catalog(res.dump_path, label, &stats);
-  res.selection = select_crates(catalog, *since);
+  {
+    // The catalog is dropped before the queue is rendered: the two never need memory at the same time.
+    const Catalog catalog = load_catalog(res.dump_path, label, *since, &stats);
+    res.selection = select_crates(catalog, *since);
+    res.dump_timestamp = catalog.dump_timestamp;
+    spdlog::debug("read {} crates, {} version rows ({} kept)", catalog.crates.size(), catalog.version_rows,
+                  catalog.versions.size());
+  }
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  res.dump_timestamp = catalog.dump_timestamp;
   res.compressed_bytes = stats.scan.compressed_bytes;
   res.uncompressed_bytes = stats.scan.uncompressed_bytes;
   res.stopped_early = stats.scan.stopped_early;
-  spdlog::debug("read {} crates, {} version rows ({} kept); inflated {} bytes from {} compressed{}",
-                catalog.crates.size(), catalog.version_rows, catalog.versions.size(), res.uncompressed_bytes,
-                res.compressed_bytes, res.stopped_early ? ", stopped early" : "");
+  spdlog::debug("inflated {} bytes from {} compressed in {:.2f} s{}", res.uncompressed_bytes,
+                res.compressed_bytes, res.seconds, res.stopped_early ? ", stopped early" : "");
 
   QueueHeader header;
   header.generated_at = pg::format_rfc3339(now_micros());

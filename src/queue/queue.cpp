@@ -80,9 +80,37 @@ json queue_to_json(const QueueHeader &h, const Selection &s) {
               {"crates", std::move(crates)}};
 }
 
+namespace {
+// Renders the queue one crate at a time: the same text as queue_to_json(...).dump(2) without holding a JSON
+// tree of every crate in memory.
+std::string render_queue(const QueueHeader &header, const Selection &selection) {
+  Selection empty;
+  std::string head = queue_to_json(header, empty).dump(2);
+  const std::string tail = "[]\n}";
+  std::string out = head.substr(0, head.size() - tail.size());
+  if (selection.crates.empty()) {
+    return out + tail + "\n";
+  }
+  out += "[\n";
+  for (size_t i = 0; i < selection.crates.size(); ++i) {
+    const std::string one = crate_to_json(selection.crates[i]).dump(2);
+    out += "    ";
+    for (char c : one) {
+      out.push_back(c);
+      if (c == '\n') {
+        out += "    ";
+      }
+    }
+    out += i + 1 < selection.crates.size() ? ",\n" : "\n";
+  }
+  out += "  ]\n}\n";
+  return out;
+}
+}  // namespace
+
 void write_queue_files(const std::filesystem::path &out_dir, const QueueHeader &header, const Selection &selection) {
   // Both documents are rendered before either is written, so a failure leaves the old pair intact.
-  const std::string queue = queue_to_json(header, selection).dump(2) + "\n";
+  const std::string queue = render_queue(header, selection);
   const std::string funnel = funnel_to_json(selection.funnel).dump(2) + "\n";
   write_file_atomic(out_dir / "queue.json", queue);
   write_file_atomic(out_dir / "funnel.json", funnel);

@@ -41,13 +41,37 @@ std::vector<std::string> VersionInfo::bin_names() const {
   return out;
 }
 
+void CrateInfo::set_strings(std::string_view name, std::optional<std::string_view> description,
+                            std::optional<std::string_view> homepage, std::optional<std::string_view> repository) {
+  blob.clear();
+  null_mask = 0;
+  const std::array<std::optional<std::string_view>, count> values = {name, description, homepage, repository};
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i]) {
+      blob.append(*values[i]);
+    } else {
+      null_mask = static_cast<uint8_t>(null_mask | (1U << i));
+    }
+    ends[i] = static_cast<uint32_t>(blob.size());
+  }
+  blob.shrink_to_fit();
+}
+
+std::optional<std::string_view> CrateInfo::get(Str which) const {
+  if ((null_mask & (1U << which)) != 0) {
+    return std::nullopt;
+  }
+  const uint32_t begin = which == 0 ? 0 : ends[which - 1];
+  return std::string_view(blob).substr(begin, ends[which] - begin);
+}
+
 const VersionInfo *Catalog::default_version(const CrateInfo &crate) const {
   if (has_default_versions && crate.default_version_id >= 0) {
-    const auto it = version_index.find(crate.default_version_id);
-    return it == version_index.end() ? nullptr : &versions[it->second];
+    const int64_t idx = version_index.find(crate.default_version_id);
+    return idx < 0 ? nullptr : &versions[static_cast<size_t>(idx)];
   }
   if (has_default_versions && crate.default_version_id < 0) {
-    spdlog::debug("crate {} has no default_versions row; using the highest version", crate.name);
+    spdlog::debug("crate {} has no default_versions row; using the highest version", crate.name());
   }
   return crate.fallback_kept >= 0 ? &versions[static_cast<size_t>(crate.fallback_kept)] : nullptr;
 }

@@ -105,10 +105,6 @@ std::optional<std::string_view> get_opt(const Record &rec, int idx) {
   return rec[static_cast<size_t>(idx)].text;
 }
 
-std::optional<std::string> get_opt_string(const Record &rec, int idx) {
-  auto v = get_opt(rec, idx);
-  return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
-}
 
 // Streams one dump table into the catalog.
 class TableLoader {
@@ -190,15 +186,13 @@ public:
     repository_ = cols_.optional("repository");
   }
   void row(const Record &r) override {
-    CrateInfo c;
+    CrateInfo &c = cat_.crates.emplace_back();
     c.id = get_int(cols_, r, id_, "id");
-    c.name = std::string(r[static_cast<size_t>(name_)].text);
-    c.description = get_opt_string(r, description_);
-    c.homepage = get_opt_string(r, homepage_);
-    c.repository = get_opt_string(r, repository_);
-    cat_.crate_index.emplace(c.id, static_cast<uint32_t>(cat_.crates.size()));
-    cat_.crates.push_back(std::move(c));
+    c.set_strings(r[static_cast<size_t>(name_)].text, get_opt(r, description_), get_opt(r, homepage_),
+                  get_opt(r, repository_));
+    cat_.crate_index.add(c.id, static_cast<uint32_t>(cat_.crates.size() - 1));
   }
+  void done() override { cat_.crate_index.freeze(); }
 
 private:
   int id_ = kAbsent, name_ = kAbsent, description_ = kAbsent, homepage_ = kAbsent, repository_ = kAbsent;
@@ -227,10 +221,13 @@ private:
 
 class VersionsLoader final : public TableLoader {
 public:
-  VersionsLoader(std::string file, Catalog &cat, const std::unordered_set<int64_t> *cli_crates)
-      : TableLoader(std::move(file), cat), cli_crates_(cli_crates) {}
+  VersionsLoader(std::string file, Catalog &cat, bool cli_known, int64_t since)
+      : TableLoader(std::move(file), cat), cli_known_(cli_known), since_(since) {}
 
   void bind() override {
+    if (!cat_.crate_index.frozen()) {
+      cat_.crate_index.freeze();
+    }
     id_ = cols_.required("id");
     crate_id_ = cols_.required("crate_id");
     num_ = cols_.required("num");
@@ -256,28 +253,27 @@ public:
   void row(const Record &r) override {
     ++cat_.version_rows;
     const int64_t crate_id = get_int(cols_, r, crate_id_, "crate_id");
-    const auto crate_it = cat_.crate_index.find(crate_id);
-    if (crate_it == cat_.crate_index.end()) {
+    const int64_t crate_idx = cat_.crate_index.find(crate_id);
+    if (crate_idx < 0) {
       ++orphans_;
       return;
     }
-    const uint32_t crate = crate_it->second;
+    const auto crate = static_cast<uint32_t>(crate_idx);
     const auto yanked = pg::parse_bool(r[static_cast<size_t>(yanked_)].text);
     if (!yanked) {
       RowError(cols_, r).bad("yanked", "boolean");
     }
     const std::string_view num = r[static_cast<size_t>(num_)].text;
     const BinNames bins = bin_state(r);
-    const bool keep = bins == BinNames::some || cli_crates_ == nullptr || cli_crates_->count(crate_id) != 0;
-
     CrateInfo &c = cat_.crates[crate];
+    const bool keep = bins == BinNames::some || !cli_known_ || c.cli;
     const bool better = !c.has_fallback || better_fallback(num, *yanked, c.fallback_num, c.fallback_yanked);
     int32_t kept = -1;
     if (keep) {
-      VersionInfo v = make_version(r, crate, *yanked, bins);
       kept = static_cast<int32_t>(cat_.versions.size());
-      cat_.version_index.emplace(v.id, static_cast<uint32_t>(kept));
-      cat_.versions.push_back(std::move(v));
+      VersionInfo &v = cat_.versions.emplace_back();
+      fill_version(v, r, c, crate, *yanked, bins);
+      cat_.version_index.add(v.id, static_cast<uint32_t>(kept));
     }
     if (better) {
       // A version that is not kept has no binaries and belongs to a non-CLI crate: if it is the default,
@@ -290,6 +286,7 @@ public:
   }
 
   void done() override {
+    cat_.version_index.freeze();
     if (orphans_ > 0) {
       spdlog::warn("{}: {} versions of unknown crates ignored", cols_.file(), orphans_);
     }
@@ -304,8 +301,8 @@ private:
     return t == "{}" ? BinNames::empty : BinNames::some;
   }
 
-  VersionInfo make_version(const Record &r, uint32_t crate, bool yanked, BinNames bins) const {
-    VersionInfo v;
+  void fill_version(VersionInfo &v, const Record &r, const CrateInfo &c, uint32_t crate, bool yanked,
+                    BinNames bins) const {
     v.id = get_int(cols_, r, id_, "id");
     v.crate = crate;
     v.yanked = yanked;
@@ -321,22 +318,33 @@ private:
       }
       v.has_lib = *b ? 1 : 0;
     }
+    v.bin_state = bins;
+    std::optional<std::vector<std::optional<std::string>>> names;
+    if (bins == BinNames::some) {
+      names = pg::parse_array(r[static_cast<size_t>(bin_names_)].text);
+      if (!names) {
+        RowError(cols_, r).bad("bin_names", "array");
+      }
+      if (std::none_of(names->begin(), names->end(), [](const auto &e) { return e.has_value(); })) {
+        v.bin_state = BinNames::empty;  // {NULL} carries no name
+      }
+    }
+    if (yanked || v.created_at < since_) {
+      // Never selectable: the funnel needs only the flags above, so the strings are not kept.
+      return;
+    }
     v.set(VersionInfo::num, r[static_cast<size_t>(num_)].text);
     v.set(VersionInfo::checksum, checksum(r));
     v.set(VersionInfo::license, get_opt(r, license_));
     v.set(VersionInfo::edition, get_opt(r, edition_));
     v.set(VersionInfo::rust_version, get_opt(r, rust_version_));
-    v.set(VersionInfo::description, get_opt(r, description_));
-    v.set(VersionInfo::homepage, get_opt(r, homepage_));
-    v.set(VersionInfo::repository, get_opt(r, repository_));
-    v.bin_state = bins;
-    if (bins == BinNames::some) {
-      const auto arr = pg::parse_array(r[static_cast<size_t>(bin_names_)].text);
-      if (!arr) {
-        RowError(cols_, r).bad("bin_names", "array");
-      }
-      std::string packed;
-      for (const auto &e : *arr) {
+    // Equal to the crate's value means the same output, so it is not stored twice.
+    v.set(VersionInfo::description, unless_equal(get_opt(r, description_), c.get(CrateInfo::description_s)));
+    v.set(VersionInfo::homepage, unless_equal(get_opt(r, homepage_), c.get(CrateInfo::homepage_s)));
+    v.set(VersionInfo::repository, unless_equal(get_opt(r, repository_), c.get(CrateInfo::repository_s)));
+    std::string packed;
+    if (names) {
+      for (const auto &e : *names) {
         if (e) {
           if (!packed.empty()) {
             packed.push_back('\0');
@@ -344,14 +352,14 @@ private:
           packed += *e;
         }
       }
-      if (packed.empty()) {
-        v.bin_state = BinNames::empty;  // {NULL} carries no name
-      }
-      v.set(VersionInfo::bins, packed);
-    } else {
-      v.set(VersionInfo::bins, std::nullopt);
     }
-    return v;
+    v.set(VersionInfo::bins, names ? std::optional<std::string_view>(packed) : std::nullopt);
+    v.blob.shrink_to_fit();
+  }
+
+  static std::optional<std::string_view> unless_equal(std::optional<std::string_view> value,
+                                                      std::optional<std::string_view> crate_value) {
+    return value && crate_value && *value == *crate_value ? std::nullopt : value;
   }
 
   std::optional<std::string> checksum(const Record &r) const {
@@ -380,7 +388,8 @@ private:
     return out;
   }
 
-  const std::unordered_set<int64_t> *cli_crates_;
+  bool cli_known_;
+  int64_t since_;
   uint64_t orphans_ = 0;
   int id_ = kAbsent, crate_id_ = kAbsent, num_ = kAbsent, created_at_ = kAbsent, yanked_ = kAbsent,
       bin_names_ = kAbsent, has_lib_ = kAbsent, tar_sha256_ = kAbsent, checksum_ = kAbsent, license_ = kAbsent,
@@ -405,7 +414,8 @@ std::optional<std::string> timestamp_from_top_dir(std::string_view dir) {
 
 class DumpConsumer final : public dump::TarConsumer {
 public:
-  DumpConsumer(std::string label, Catalog &cat, LoadStats *stats) : label_(std::move(label)), cat_(cat), stats_(stats) {}
+  DumpConsumer(std::string label, Catalog &cat, int64_t since, LoadStats *stats)
+      : label_(std::move(label)), cat_(cat), since_(since), stats_(stats) {}
 
   dump::EntryAction on_entry(const dump::EntryInfo &e) override {
     if (top_dir_.empty()) {
@@ -518,16 +528,12 @@ private:
     if (b == kVersions) {
       // Knowing the CLI crates up front lets the loader drop versions that cannot matter.
       const bool cli_known = seen_.count(std::string(kCategories)) != 0 &&
-                             seen_.count(std::string(kCratesCategories)) != 0;
+                             seen_.count(std::string(kCratesCategories)) != 0 &&
+                             seen_.count(std::string(kCrates)) != 0;
       if (cli_known) {
-        cli_crates_.clear();
-        for (const auto &[crate_id, category_id] : crate_categories_) {
-          if (category_id == cat_.cli_category_id) {
-            cli_crates_.insert(crate_id);
-          }
-        }
+        mark_cli_crates();
       }
-      return std::make_unique<VersionsLoader>(file, cat_, cli_known ? &cli_crates_ : nullptr);
+      return std::make_unique<VersionsLoader>(file, cat_, cli_known, since_);
     }
     return nullptr;
   }
@@ -549,38 +555,59 @@ private:
     }
   }
 
-  void join() {
-    for (const auto &[crate_id, downloads] : downloads_) {
-      if (auto it = cat_.crate_index.find(crate_id); it != cat_.crate_index.end()) {
-        cat_.crates[it->second].downloads = downloads;
-      }
+  void mark_cli_crates() {
+    if (!cat_.crate_index.frozen()) {
+      cat_.crate_index.freeze();
     }
     for (const auto &[crate_id, category_id] : crate_categories_) {
-      auto c = cat_.crate_index.find(crate_id);
-      auto k = cat_.category_index.find(category_id);
-      if (c != cat_.crate_index.end() && k != cat_.category_index.end()) {
-        cat_.crates[c->second].categories.push_back(k->second);
-        if (category_id == cat_.cli_category_id) {
-          cat_.crates[c->second].cli = true;
+      if (category_id == cat_.cli_category_id) {
+        if (const int64_t c = cat_.crate_index.find(crate_id); c >= 0) {
+          cat_.crates[static_cast<size_t>(c)].cli = true;
         }
       }
     }
-    for (const auto &[crate_id, keyword_id] : crate_keywords_) {
-      auto c = cat_.crate_index.find(crate_id);
-      auto k = cat_.keyword_index.find(keyword_id);
-      if (c != cat_.crate_index.end() && k != cat_.keyword_index.end()) {
-        cat_.crates[c->second].keywords.push_back(k->second);
+  }
+
+  // Joins a link table into sorted (crate index, target index) pairs.
+  void link(const std::vector<std::pair<int64_t, int64_t>> &pairs,
+            const std::unordered_map<int64_t, uint32_t> &target_index,
+            std::vector<std::pair<uint32_t, uint32_t>> &out) const {
+    out.reserve(pairs.size());
+    for (const auto &[crate_id, target_id] : pairs) {
+      const int64_t c = cat_.crate_index.find(crate_id);
+      const auto t = target_index.find(target_id);
+      if (c >= 0 && t != target_index.end()) {
+        out.emplace_back(static_cast<uint32_t>(c), t->second);
       }
     }
-    for (const auto &[crate_id, version_id] : default_versions_) {
-      if (auto it = cat_.crate_index.find(crate_id); it != cat_.crate_index.end()) {
-        cat_.crates[it->second].default_version_id = version_id;
+    std::sort(out.begin(), out.end());
+  }
+
+  void join() {
+    if (!cat_.crate_index.frozen()) {
+      cat_.crate_index.freeze();
+    }
+    for (const auto &[crate_id, downloads] : downloads_) {
+      if (const int64_t c = cat_.crate_index.find(crate_id); c >= 0) {
+        cat_.crates[static_cast<size_t>(c)].downloads = downloads;
       }
+    }
+    mark_cli_crates();
+    link(crate_categories_, cat_.category_index, cat_.crate_categories);
+    link(crate_keywords_, cat_.keyword_index, cat_.crate_keywords);
+    for (const auto &[crate_id, version_id] : default_versions_) {
+      if (const int64_t c = cat_.crate_index.find(crate_id); c >= 0) {
+        cat_.crates[static_cast<size_t>(c)].default_version_id = version_id;
+      }
+    }
+    if (!cat_.version_index.frozen()) {
+      cat_.version_index.freeze();
     }
   }
 
   std::string label_;
   Catalog &cat_;
+  int64_t since_;
   LoadStats *stats_;
   std::string top_dir_;
   std::string entry_;
@@ -589,14 +616,13 @@ private:
   bool reading_metadata_ = false;
   std::string metadata_;
   std::vector<std::pair<int64_t, int64_t>> downloads_, crate_categories_, crate_keywords_, default_versions_;
-  std::unordered_set<int64_t> cli_crates_;
 };
 
 }  // namespace
 
-Catalog load_catalog(const std::string &path, const std::string &label, LoadStats *stats) {
+Catalog load_catalog(const std::string &path, const std::string &label, int64_t since, LoadStats *stats) {
   Catalog cat;
-  DumpConsumer consumer(label, cat, stats);
+  DumpConsumer consumer(label, cat, since, stats);
   const dump::ScanStats scan = dump::scan_tar_gz(path, label, consumer);
   if (stats != nullptr) {
     stats->scan = scan;

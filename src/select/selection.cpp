@@ -15,31 +15,37 @@ std::optional<std::string> owned(std::optional<std::string_view> v) {
 
 // The version's own description/homepage/repository (2024-11+ dumps), else the crate's.
 std::optional<std::string> prefer(std::optional<std::string_view> version_value,
-                                  const std::optional<std::string> &crate_value) {
-  return version_value ? owned(version_value) : crate_value;
+                                  std::optional<std::string_view> crate_value) {
+  return owned(version_value ? version_value : crate_value);
 }
 
-QueuedCrate make_entry(const Catalog &cat, const CrateInfo &c, const VersionInfo &v) {
+// The targets linked to crate `index` in a sorted (crate, target) table.
+std::vector<std::string> linked(const std::vector<std::pair<uint32_t, uint32_t>> &links, uint32_t index,
+                                const std::vector<std::string> &names) {
+  std::vector<std::string> out;
+  auto it = std::lower_bound(links.begin(), links.end(), std::make_pair(index, uint32_t{0}));
+  for (; it != links.end() && it->first == index; ++it) {
+    out.push_back(names[it->second]);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+QueuedCrate make_entry(const Catalog &cat, uint32_t index, const CrateInfo &c, const VersionInfo &v) {
   QueuedCrate q;
-  q.name = c.name;
+  q.name = std::string(c.name());
   q.version = std::string(*v.get(VersionInfo::num));
   q.checksum = std::string(v.get(VersionInfo::checksum).value_or(""));
   q.bin_names = v.bin_names();
-  q.description = prefer(v.get(VersionInfo::description), c.description);
-  q.homepage = prefer(v.get(VersionInfo::homepage), c.homepage);
-  q.repository = prefer(v.get(VersionInfo::repository), c.repository);
+  q.description = prefer(v.get(VersionInfo::description), c.get(CrateInfo::description_s));
+  q.homepage = prefer(v.get(VersionInfo::homepage), c.get(CrateInfo::homepage_s));
+  q.repository = prefer(v.get(VersionInfo::repository), c.get(CrateInfo::repository_s));
   q.license = owned(v.get(VersionInfo::license));
   q.edition = owned(v.get(VersionInfo::edition));
   q.rust_version = owned(v.get(VersionInfo::rust_version));
   q.downloads = c.downloads;
-  for (uint32_t k : c.categories) {
-    q.categories.push_back(cat.category_slugs[k]);
-  }
-  for (uint32_t k : c.keywords) {
-    q.keywords.push_back(cat.keyword_names[k]);
-  }
-  std::sort(q.categories.begin(), q.categories.end());
-  std::sort(q.keywords.begin(), q.keywords.end());
+  q.categories = linked(cat.crate_categories, index, cat.category_slugs);
+  q.keywords = linked(cat.crate_keywords, index, cat.keyword_names);
   q.published_at = pg::format_rfc3339(v.created_at);
   if (v.has_lib >= 0) {
     q.has_lib = v.has_lib == 1;
@@ -53,7 +59,8 @@ Selection select_crates(const Catalog &cat, int64_t since) {
   Selection out;
   Funnel &f = out.funnel;
   int64_t no_checksum = 0;
-  for (const CrateInfo &c : cat.crates) {
+  for (uint32_t index = 0; index < cat.crates.size(); ++index) {
+    const CrateInfo &c = cat.crates[index];
     ++f.total;
     const VersionInfo *v = cat.default_version(c);
     const bool has_bins = v != nullptr && v->bin_state == BinNames::some;
@@ -80,7 +87,7 @@ Selection select_crates(const Catalog &cat, int64_t since) {
       continue;
     }
     ++f.selected;
-    out.crates.push_back(make_entry(cat, c, *v));
+    out.crates.push_back(make_entry(cat, index, c, *v));
     if (out.crates.back().checksum.empty()) {
       ++no_checksum;
     }

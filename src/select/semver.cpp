@@ -6,7 +6,9 @@ namespace forge {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 bool is_ident_char(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
@@ -66,7 +68,7 @@ int compare_identifier(const std::string &a, const std::string &b) {
   return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
-}  // namespace
+} // namespace
 
 std::optional<SemVer> parse_semver(std::string_view text) {
   SemVer v;
@@ -94,7 +96,7 @@ std::optional<SemVer> parse_semver(std::string_view text) {
   for (size_t i = 0; i < 3; ++i) {
     const size_t dot = rest.find('.', start);
     if ((i < 2) == (dot == std::string_view::npos))
-      return std::nullopt;  // fewer or more than three parts
+      return std::nullopt; // fewer or more than three parts
     const auto n = parse_number(rest.substr(start, i < 2 ? dot - start : std::string_view::npos));
     if (!n)
       return std::nullopt;
@@ -114,7 +116,7 @@ int compare_semver(const SemVer &a, const SemVer &b) {
   if (a.pre.empty() || b.pre.empty()) {
     if (a.pre.empty() == b.pre.empty())
       return 0;
-    return a.pre.empty() ? 1 : -1;  // a release outranks its pre-releases
+    return a.pre.empty() ? 1 : -1; // a release outranks its pre-releases
   }
   const size_t n = a.pre.size() < b.pre.size() ? a.pre.size() : b.pre.size();
   for (size_t i = 0; i < n; ++i)
@@ -125,4 +127,4 @@ int compare_semver(const SemVer &a, const SemVer &b) {
   return a.pre.size() < b.pre.size() ? -1 : 1;
 }
 
-}  // namespace forge
+} // namespace forge

@@ -39,14 +39,15 @@ Row copy_row(const Record &r) {
 struct Outcome {
   std::vector<Row> headers;
   std::vector<Row> rows;
-  std::string error;  // empty when parsing succeeded
+  std::string error; // empty when parsing succeeded
   std::optional<forge::ExitCode> code;
   uint64_t records = 0;
   bool operator==(const Outcome &) const = default;
 };
 
 // Feeds `input` split at the given cut positions (ascending), then finish().
-Outcome parse_split(std::string_view input, const std::vector<size_t> &cuts, const std::string &name = "t.csv") {
+Outcome parse_split(std::string_view input, const std::vector<size_t> &cuts,
+                    const std::string &name = "t.csv") {
   Outcome out;
   CsvReader reader(
       name, [&](const Record &r) { out.headers.push_back(copy_row(r)); },
@@ -72,7 +73,9 @@ Outcome parse_split(std::string_view input, const std::vector<size_t> &cuts, con
   return out;
 }
 
-Outcome parse(std::string_view input) { return parse_split(input, {}); }
+Outcome parse(std::string_view input) {
+  return parse_split(input, {});
+}
 
 Outcome parse_bytewise(std::string_view input) {
   std::vector<size_t> cuts;
@@ -95,7 +98,9 @@ void expect_split_invariant(std::string_view input) {
   ASSERT_EQ(parse_bytewise(input), whole) << "byte-wise: " << input;
 }
 
-std::optional<std::string> s(const char *text) { return std::string(text); }
+std::optional<std::string> s(const char *text) {
+  return std::string(text);
+}
 constexpr std::nullopt_t null = std::nullopt;
 
 TEST(DumpCsv, SimpleRecords) {
@@ -247,7 +252,8 @@ TEST(DumpCsv, UnterminatedQuote) {
 }
 
 TEST(DumpCsv, CharacterAfterClosingQuote) {
-  for (const char *input : {"a,b\n\"x\"y,2\n", "a,b\n1,\"x\"\"\"y\n", "a,b\n1,\"x\"\r2\n", "a,b\n\"x\" ,2\n"}) {
+  for (const char *input :
+       {"a,b\n\"x\"y,2\n", "a,b\n1,\"x\"\"\"y\n", "a,b\n1,\"x\"\r2\n", "a,b\n\"x\" ,2\n"}) {
     const Outcome o = parse(input);
     EXPECT_EQ(o.error, "t.csv:2: unexpected character after closing quote") << input;
     EXPECT_EQ(o.code, forge::ExitCode::data);
@@ -288,7 +294,8 @@ TEST(DumpCsv, StopMakesFeedANoOp) {
 
 TEST(DumpCsv, StopBeforeFeeding) {
   size_t calls = 0;
-  CsvReader reader("s.csv", [&](const Record &) { ++calls; }, [&](const Record &) { ++calls; });
+  CsvReader reader(
+      "s.csv", [&](const Record &) { ++calls; }, [&](const Record &) { ++calls; });
   reader.stop();
   reader.feed("a\n1\n");
   reader.finish();
@@ -359,7 +366,8 @@ TEST(DumpCsv, LongFieldsAcrossManyChunks) {
   ASSERT_EQ(whole.error, "");
   ASSERT_EQ(whole.rows.size(), 5u);
   EXPECT_EQ(whole.rows[0].fields[1], expected_b);
-  const uint64_t per_record = 1 + static_cast<uint64_t>(std::count(expected_b.begin(), expected_b.end(), '\n'));
+  const uint64_t per_record =
+      1 + static_cast<uint64_t>(std::count(expected_b.begin(), expected_b.end(), '\n'));
   for (size_t r = 0; r < 5; ++r)
     EXPECT_EQ(whole.rows[r].line, 2 + r * per_record);
   for (size_t step : {1u, 2u, 3u, 7u, 16u, 31u, 64u, 100u, 333u}) {
@@ -410,4 +418,4 @@ TEST(DumpCsv, ErrorsCarryNameAndDataExitCode) {
   }
 }
 
-}  // namespace
+} // namespace

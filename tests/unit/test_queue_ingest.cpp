@@ -2,6 +2,7 @@
 #include "forge/dump/pg_types.hpp"
 #include "forge/queue/ingest.hpp"
 #include "forge/queue/queue.hpp"
+#include "forge/util/fs.hpp"
 
 #include <gtest/gtest.h>
 
@@ -39,11 +40,15 @@ TEST(Queue, RoundTripsThroughJson) {
   c.license = "MIT OR Apache-2.0";
   c.has_lib = false;
   s.crates.push_back(c);
+  c.name = "second";
+  c.description = "multi\nline \"quoted\"";
+  s.crates.push_back(c);
   const auto dir = std::filesystem::temp_directory_path() / ("forge-queue-test-" + std::to_string(::getpid()));
   QueueHeader h{"2026-11-25T00:00:00Z", "2025-01-01", "sample.tar.gz", "2026-11-20T02:00:46Z"};
   write_queue_files(dir, h, s);
+  EXPECT_EQ(read_file(dir / "queue.json"), queue_to_json(h, s).dump(2) + "\n");  // streamed == tree dump
   const Queue q = read_queue(dir / "queue.json");
-  ASSERT_EQ(q.crates.size(), 1U);
+  ASSERT_EQ(q.crates.size(), 2U);
   EXPECT_EQ(q.crates[0].name, "hexyl");
   EXPECT_EQ(q.crates[0].license, "MIT OR Apache-2.0");
   EXPECT_FALSE(q.crates[0].description.has_value());

@@ -18,7 +18,7 @@ public:
                         int64_t downloads = 0) {
     CrateInfo c;
     c.id = static_cast<int64_t>(cat_.crates.size()) + 1;
-    c.name = name;
+    c.set_strings(name, std::nullopt, std::nullopt, std::nullopt);
     c.cli = cli;
     c.downloads = downloads;
     VersionInfo v;
@@ -42,13 +42,17 @@ public:
     }
     v.set(VersionInfo::bins, bins ? std::optional<std::string_view>(packed) : std::nullopt);
     c.default_version_id = v.id;
-    cat_.version_index.emplace(v.id, static_cast<uint32_t>(cat_.versions.size()));
+    cat_.version_index.add(v.id, static_cast<uint32_t>(cat_.versions.size()));
     cat_.versions.push_back(std::move(v));
-    cat_.crate_index.emplace(c.id, static_cast<uint32_t>(cat_.crates.size()));
+    cat_.crate_index.add(c.id, static_cast<uint32_t>(cat_.crates.size()));
     cat_.crates.push_back(std::move(c));
     return *this;
   }
-  Catalog build() { return std::move(cat_); }
+  Catalog build() {
+    cat_.version_index.freeze();
+    cat_.crate_index.freeze();
+    return std::move(cat_);
+  }
 
 private:
   Catalog cat_;

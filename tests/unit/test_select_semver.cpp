@@ -51,11 +51,36 @@ TEST(Semver, ParsesParts) {
 }
 
 TEST(Semver, RejectsInvalid) {
-  for (const char *bad :
-       {"", "1", "1.0", "v1.0.0", "01.0.0", "1.01.0", "1.0.01", "1.0.0.0", "1..0", "1.0.", ".1.0", "1.0.0-",
-        "1.0.0+", "1.0.0-01", "1.0.0-alpha..1", "1.0.0-alpha.", "1.0.0-al_pha", "1.0.0+bu!ld", "1.0.0+a..b",
-        " 1.0.0", "1.0.0 ", "1.0.0-a+", "1.0.0++a", "a.b.c", "-1.0.0", "1.-1.0", "18446744073709551616.0.0",
-        "1.0.0-é", "=1.0.0", "^1.0.0"}) {
+  for (const char *bad : {"",
+                          "1",
+                          "1.0",
+                          "v1.0.0",
+                          "01.0.0",
+                          "1.01.0",
+                          "1.0.01",
+                          "1.0.0.0",
+                          "1..0",
+                          "1.0.",
+                          ".1.0",
+                          "1.0.0-",
+                          "1.0.0+",
+                          "1.0.0-01",
+                          "1.0.0-alpha..1",
+                          "1.0.0-alpha.",
+                          "1.0.0-al_pha",
+                          "1.0.0+bu!ld",
+                          "1.0.0+a..b",
+                          " 1.0.0",
+                          "1.0.0 ",
+                          "1.0.0-a+",
+                          "1.0.0++a",
+                          "a.b.c",
+                          "-1.0.0",
+                          "1.-1.0",
+                          "18446744073709551616.0.0",
+                          "1.0.0-é",
+                          "=1.0.0",
+                          "^1.0.0"}) {
     EXPECT_FALSE(parse_semver(bad).has_value()) << bad;
   }
   // Leading zeros are allowed in build metadata and in alphanumeric pre-release identifiers.
@@ -65,9 +90,10 @@ TEST(Semver, RejectsInvalid) {
 }
 
 TEST(Semver, SpecPrecedenceChain) {
-  const std::vector<const char *> chain = {"1.0.0-alpha",  "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
-                                           "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1",       "1.0.0",
-                                           "1.0.1",        "1.1.0",         "2.0.0",            "2.1.0",
+  const std::vector<const char *> chain = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta",
+                                           "1.0.0-beta",  "1.0.0-beta.2",  "1.0.0-beta.11",
+                                           "1.0.0-rc.1",  "1.0.0",         "1.0.1",
+                                           "1.1.0",       "2.0.0",         "2.1.0",
                                            "2.1.1"};
   for (size_t i = 0; i < chain.size(); ++i) {
     for (size_t j = 0; j < chain.size(); ++j) {
@@ -83,12 +109,12 @@ TEST(Semver, NumericParts) {
   EXPECT_LT(cmp("0.9.99", "1.0.0"), 0);
   EXPECT_LT(cmp("1.0.0-2", "1.0.0-10"), 0);
   EXPECT_LT(cmp("1.0.0-99999999999999999999", "1.0.0-100000000000000000000"), 0);
-  EXPECT_LT(cmp("1.0.0-999", "1.0.0-a"), 0);  // numeric ranks below alphanumeric
-  EXPECT_LT(cmp("1.0.0-A", "1.0.0-a"), 0);    // ASCII order
+  EXPECT_LT(cmp("1.0.0-999", "1.0.0-a"), 0); // numeric ranks below alphanumeric
+  EXPECT_LT(cmp("1.0.0-A", "1.0.0-a"), 0);   // ASCII order
   EXPECT_LT(cmp("1.0.0-alpha-1", "1.0.0-alpha1"), 0);
   EXPECT_LT(cmp("1.0.0-rc.1", "1.0.0-rc.1.0"), 0);
   EXPECT_LT(cmp("1.0.0-1a", "1.0.0-1b"), 0);
-  EXPECT_GT(cmp("1.0.0-2a", "1.0.0-11"), 0);  // "2a" is alphanumeric
+  EXPECT_GT(cmp("1.0.0-2a", "1.0.0-11"), 0); // "2a" is alphanumeric
 }
 
 TEST(Semver, BuildMetadataIgnored) {
@@ -98,4 +124,4 @@ TEST(Semver, BuildMetadataIgnored) {
   EXPECT_EQ(cmp("1.0.0+20130313144700", "1.0.0+exp.sha.5114f85"), 0);
 }
 
-}  // namespace
+} // namespace

@@ -1,5 +1,4 @@
-// Why: forge promises static executables, so every build artifact is checked for its ELF interpreter,
-// DT_NEEDED libraries and target machine before it is described to soar.
+// Why: forge promises static executables, so each artifact's interpreter, DT_NEEDED and machine are checked.
 #pragma once
 #include <cstdint>
 #include <filesystem>

@@ -30,6 +30,8 @@ struct ProcessResult {
   double seconds = 0;
   uint64_t output_bytes = 0;      // bytes the child wrote, before capping
   bool log_truncated = false;
+  int pgid = 0;                   // the child's process group (its pid), SIGKILLed on return
+  std::string log_error;          // set when the log file could not be written
 
   [[nodiscard]] bool ok() const { return started && exit_code == 0 && term_signal == 0 && !timed_out; }
 };

@@ -6,19 +6,26 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace forge {
 
 // Naming and URL templates (forge.toml [metadata]); defaults mirror pkgforge-cargo with a configurable owner.
-// Template markers: {owner} {repo} {crate} {exe} {version} {host} {tag} (tag = "<version>-<host>").
+// Template markers: {owner} {repo} {registry} {crate} {exe} {version} {host} {tag}
+// (tag = "<version>-<host>").
+// OCI repository names must be lowercase, so in a record the ghcr_pkg repository, and the part before '?'
+// of download_url / build_log_url / manifest_url, get {owner} {repo} {registry} {crate} {exe} lowercased;
+// {version} {host} {tag} and the query (e.g. download={exe}, the layer title = pkg_name) keep their case.
 struct SoarNaming {
   std::string owner = "pkgforge-cargo";
   std::string repo = "pkgforge-cargo";  // pkg_id = "<repo>.<crate>.stable"
   std::string registry = "ghcr.io";
   std::string ghcr_pkg = "{registry}/{owner}/{crate}/stable/{exe}";  // lowercased
-  std::string download_url = "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&download={exe}";
-  std::string build_log_url = "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&download={exe}.log";
+  std::string download_url =
+      "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&download={exe}";
+  std::string build_log_url =
+      "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&download={exe}.log";
   std::string manifest_url = "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&manifest";
   std::string maintainer = "pkgforge-cargo (https://github.com/pkgforge-cargo/builder)";
   std::string note = "This package was automatically built from crates.io by forge";
@@ -44,11 +51,16 @@ struct SoarInputs {
 // arrays of strings, `provides` with every executable and recurse_provides "false".
 nlohmann::ordered_json soar_record(const SoarInputs &in, const SoarNaming &naming);
 
-// Fills build_id / build_gha / build_log-style values from GITHUB_SERVER_URL, GITHUB_REPOSITORY,
-// GITHUB_RUN_ID (empty strings when absent).
+// Fills build_id (GITHUB_RUN_ID) and build_gha ("<GITHUB_SERVER_URL>/<GITHUB_REPOSITORY>/actions/runs/<id>",
+// only when all three are set) with empty strings for what is absent. build_log is left alone: when empty,
+// soar_record takes it from naming.build_log_url.
 void fill_github_build_info(SoarInputs &in);
 
-// Expands a naming template.
+// Expands a naming template by plain substitution (no lowercasing). An unknown {marker} is a usage error.
 std::string expand_template(std::string_view tmpl, const SoarInputs &in, const SoarNaming &naming);
+
+// The lowercased OCI repository the executable is pushed to ("ghcr.io/pkgforge-cargo/fd-find/stable/fd"):
+// the record's ghcr_pkg is this plus ":<tag>" and its ghcr_url is "https://" plus this.
+std::string oci_repository(const SoarInputs &in, const SoarNaming &naming);
 
 }  // namespace forge

@@ -1,8 +1,11 @@
 // Why: selection needs a few facts per crate and per version out of gigabytes of tables; the catalog keeps
 // only those (READMEs and versions that cannot matter are dropped while streaming) so memory stays bounded.
 #pragma once
+#include "forge/select/id_index.hpp"
+
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,7 +16,8 @@ namespace forge {
 
 enum class BinNames : uint8_t { null, empty, some };
 
-// The fields of one version that the queue may need. Strings live in one blob to keep the record small.
+// The fields of one version that the queue may need. Strings live in one blob to keep the record small, and
+// only versions that could be selected (recent, not yanked) carry them at all.
 struct VersionInfo {
   enum Str : uint8_t { num, checksum, license, edition, rust_version, description, homepage, repository, bins,
                        count };
@@ -33,13 +37,19 @@ struct VersionInfo {
 };
 
 struct CrateInfo {
+  enum Str : uint8_t { name_s, description_s, homepage_s, repository_s, count };
   int64_t id = 0;
-  std::string name;
-  std::optional<std::string> description, homepage, repository;
   int64_t downloads = 0;
   bool cli = false;
-  std::vector<uint32_t> categories;  // indexes into Catalog::category_slugs
-  std::vector<uint32_t> keywords;    // indexes into Catalog::keyword_names
+  std::string blob;  // name, description, homepage, repository
+  std::array<uint32_t, count> ends{};
+  uint8_t null_mask = 0;
+
+  void set_strings(std::string_view name, std::optional<std::string_view> description,
+                   std::optional<std::string_view> homepage, std::optional<std::string_view> repository);
+  [[nodiscard]] std::string_view name() const { return *get(name_s); }
+  [[nodiscard]] std::optional<std::string_view> get(Str which) const;
+
   // Best version so far by the rule used when `default_versions` is absent.
   std::string fallback_num;
   bool fallback_yanked = false;
@@ -49,17 +59,19 @@ struct CrateInfo {
 };
 
 struct Catalog {
-  std::vector<CrateInfo> crates;
-  std::unordered_map<int64_t, uint32_t> crate_index;  // crates.id -> index
+  std::deque<CrateInfo> crates;  // a deque: no doubling copy of 200k+ records while loading
+  IdIndex crate_index;           // crates.id -> index
   std::vector<std::string> category_slugs;
   std::unordered_map<int64_t, uint32_t> category_index;
   std::vector<std::string> keyword_names;
   std::unordered_map<int64_t, uint32_t> keyword_index;
   int64_t cli_category_id = -1;
+  // (crate index, category/keyword index), sorted: joined only for the crates that get selected.
+  std::vector<std::pair<uint32_t, uint32_t>> crate_categories, crate_keywords;
 
   // Versions that could decide a selection: those with binaries or of a crate in the CLI category.
-  std::vector<VersionInfo> versions;
-  std::unordered_map<int64_t, uint32_t> version_index;  // versions.id -> index into `versions`
+  std::deque<VersionInfo> versions;
+  IdIndex version_index;  // versions.id -> index into `versions`
   bool has_default_versions = false;
   uint64_t version_rows = 0;
 

@@ -15,7 +15,8 @@ struct LoadStats {
 
 // Reads the gzip tar dump at `path` (`label` names it in errors) into a catalog. Tables are found by exact
 // basename under `<top>/data/`, columns by header name; unknown files and columns are ignored. Stops reading
-// once every needed table is in. Throws Error(archive|data|io) naming the file, entry and line at fault.
-Catalog load_catalog(const std::string &path, const std::string &label, LoadStats *stats = nullptr);
+// once every needed table is in. Versions published before `since` (microseconds since the epoch) or yanked
+// keep only the flags the funnel needs. Throws Error(archive|data|io) naming the file, entry and line.
+Catalog load_catalog(const std::string &path, const std::string &label, int64_t since, LoadStats *stats = nullptr);
 
 }  // namespace forge
