@@ -289,9 +289,14 @@ std::optional<Failure> check_out_of_memory(const ExitInfo &exit, const LogView &
                            "Cannot allocate memory (os error 12)"})) {
     return make("out-of-memory", view.clipped(*at));
   }
+  // cargo: "process didn't exit successfully: `/path/to/prog args` (signal: 9, SIGKILL: kill)".
   if (auto at = view.find({"(signal: 9, SIGKILL: kill)"})) {
-    return make("out-of-memory", "killed by SIGKILL without a timeout (likely out of memory): " +
-                                     view.clipped(*at));
+    std::string program = "a build process";
+    if (auto command = between(view.lines()[*at], "process didn't exit successfully: `", " `")) {
+      const std::size_t slash = command->rfind('/');
+      program = "`" + std::string(slash == std::string_view::npos ? *command : command->substr(slash + 1)) + "`";
+    }
+    return make("out-of-memory", clip(program + " killed by SIGKILL without a timeout (likely out of memory)"));
   }
   if (exit.term_signal == kSigKill || exit.exit_code == kShellSigKill) {
     return make("out-of-memory", "builder killed by SIGKILL without a timeout (likely out of memory)");

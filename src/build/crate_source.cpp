@@ -1,4 +1,4 @@
-// Why: the index tells forge which exact bytes to fetch; its paths, lines and URL templates follow cargo's rules.
+// Why: the index tells forge which exact bytes to fetch; paths, lines and URL templates follow cargo's rules.
 #include "forge/build/crate_source.hpp"
 
 #include "forge/hash/sha256.hpp"
@@ -15,7 +15,9 @@ namespace forge {
 
 namespace {
 
-char to_lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char to_lower_ascii(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string lowercase(std::string_view s) {
   std::string out(s);
@@ -25,7 +27,9 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 // crates.io names are ASCII letters, digits, '-' and '_'; anything else could smuggle a path into a URL.
 bool is_valid_crate_name(std::string_view name) {
@@ -33,8 +37,8 @@ bool is_valid_crate_name(std::string_view name) {
     return false;
   }
   for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     if (!ok) {
       return false;
     }
@@ -147,7 +151,7 @@ std::string check_entry(const nlohmann::json &j, IndexEntry &out) {
   return {};
 }
 
-}  // namespace
+} // namespace
 
 std::string sparse_index_path(std::string_view crate_name) {
   require_crate_name(crate_name);
@@ -234,8 +238,8 @@ std::optional<IndexEntry> pick_version(const std::vector<IndexEntry> &entries,
   return std::nullopt;
 }
 
-std::string expand_download_url(std::string_view dl_template, std::string_view crate, std::string_view version,
-                                std::string_view checksum) {
+std::string expand_download_url(std::string_view dl_template, std::string_view crate,
+                                std::string_view version, std::string_view checksum) {
   require_crate_name(crate);
   const std::string prefix = index_prefix(crate);
   struct Marker {
@@ -315,4 +319,4 @@ void verify_crate_checksum(const std::filesystem::path &crate_file, const std::s
   }
 }
 
-}  // namespace forge
+} // namespace forge

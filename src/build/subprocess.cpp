@@ -8,8 +8,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -363,7 +363,8 @@ ProcessResult run_process(const ProcessSpec &spec) {
   result.started = true;
   result.pgid = pid;
   ::fcntl(out.get(), F_SETFL, ::fcntl(out.get(), F_GETFL) | O_NONBLOCK);
-  UniqueFd pidfd(::pidfd_open(pid, 0));  // readable when the child exits; -1 on old kernels
+  // readable when the child exits; -1 on old kernels (glibc 2.36's <sys/pidfd.h> lacks extern "C")
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
 
   std::optional<Clock::time_point> deadline;
   if (spec.timeout.count() > 0) {

@@ -1,4 +1,4 @@
-// Why: a .crate is untrusted input; unpacking it must never create, follow or overwrite anything outside dest.
+// Why: a .crate is untrusted input; unpacking must never create, follow or overwrite anything outside dest.
 //
 // Every file is created with openat() relative to a directory fd reached one component at a time with
 // O_NOFOLLOW, so no entry is ever written through a symlink, whatever the archive created before.
@@ -140,10 +140,10 @@ private:
   UniqueFd dest_fd_;
   UniqueFd top_fd_;
   std::string top_;
-  std::string entry_;  // the current entry's path as written in the archive, for messages
+  std::string entry_; // the current entry's path as written in the archive, for messages
   uint64_t entries_ = 0;
   uint64_t bytes_ = 0;
-  std::vector<std::pair<std::string, std::vector<std::string>>> symlinks_;  // entry path, components
+  std::vector<std::pair<std::string, std::vector<std::string>>> symlinks_; // entry path, components
 };
 
 // Opens comps[1..end) below the top directory, one component at a time, never following a symlink.
@@ -199,7 +199,7 @@ void Unpacker::make_directory(int parent, const std::string &name) {
     if (!S_ISDIR(st.st_mode)) {
       refuse("directory collides with an earlier non-directory entry");
     }
-    return;  // a repeated directory entry is harmless
+    return; // a repeated directory entry is harmless
   }
   UniqueFd fd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0 || ::fchmod(fd.get(), 0755) != 0) {
@@ -215,7 +215,8 @@ void Unpacker::write_file(struct archive *a, struct archive_entry *e, int parent
     }
     const auto size = static_cast<uint64_t>(declared);
     if (size > limits_.max_file_bytes) {
-      refuse(fmt::format("file of {} bytes exceeds the limit of {} bytes per file", size, limits_.max_file_bytes));
+      refuse(fmt::format("file of {} bytes exceeds the limit of {} bytes per file", size,
+                         limits_.max_file_bytes));
     }
     if (size > limits_.max_bytes - bytes_) {
       refuse(fmt::format("archive exceeds the limit of {} bytes in total", limits_.max_bytes));
@@ -319,7 +320,8 @@ void Unpacker::make_hardlink(int parent, const std::string &name, const char *ta
   }
   const UniqueFd tparent = open_dirs(tcomps, tcomps.size() - 1, false);
   struct stat st {};
-  if (::fstatat(tparent.get(), tcomps.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstatat(tparent.get(), tcomps.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+      !S_ISREG(st.st_mode)) {
     refuse(fmt::format("hard link target '{}' is not a regular file unpacked earlier", target));
   }
   if (::linkat(tparent.get(), tcomps.back().c_str(), parent, name.c_str(), 0) != 0) {
@@ -371,7 +373,8 @@ void Unpacker::handle_entry(struct archive *a, struct archive_entry *e) {
     if (::mkdirat(dest_fd_.get(), top_.c_str(), 0755) != 0) {
       io_error("create the top directory");
     }
-    top_fd_ = UniqueFd(::openat(dest_fd_.get(), top_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    top_fd_ =
+        UniqueFd(::openat(dest_fd_.get(), top_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (top_fd_.get() < 0 || ::fchmod(top_fd_.get(), 0755) != 0) {
       io_error("open the top directory");
     }
@@ -498,14 +501,15 @@ fs::path Unpacker::run() {
   return dest_ / top_;
 }
 
-}  // namespace
+} // namespace
 
 fs::path unpack_crate(const fs::path &crate_file, const fs::path &dest, const UnpackLimits &limits) {
   std::error_code ec;
   const auto status = fs::symlink_status(dest, ec);
   if (fs::exists(status)) {
     if (!fs::is_directory(status)) {
-      fail(ExitCode::io, "cannot unpack {}: {} exists and is not a directory", crate_file.string(), dest.string());
+      fail(ExitCode::io, "cannot unpack {}: {} exists and is not a directory", crate_file.string(),
+           dest.string());
     }
     if (!fs::is_empty(dest, ec) || ec) {
       fail(ExitCode::io, "cannot unpack {}: {} is not empty", crate_file.string(), dest.string());
@@ -525,4 +529,4 @@ fs::path unpack_crate(const fs::path &crate_file, const fs::path &dest, const Un
   }
 }
 
-}  // namespace forge
+} // namespace forge

@@ -74,6 +74,7 @@ int run(int argc, char **argv) {
 
   Action action;
   add_ingest(app, action);
+  add_build(app, action);
 
   try {
     app.parse(argc, argv);

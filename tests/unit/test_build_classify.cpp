@@ -94,7 +94,8 @@ const std::vector<Case> &cases() {
        "tried to allocate more memory than available to compiler"},
       {"out-of-memory-2.log", "out-of-memory", {}, {}, "fx-big-alloc",
        "memory allocation of 17592186044416 bytes failed"},
-      {"out-of-memory-3.log", "out-of-memory", {}, {}, "fx-sleep", "(signal: 9, SIGKILL: kill)"},
+      {"out-of-memory-3.log", "out-of-memory", {}, {}, "fx-sleep",
+       "`build-script-build` killed by SIGKILL without a timeout (likely out of memory)"},
       {"no-space-1.log", "no-space", {}, {}, "", "No space left on device (os error 28)"},
       {"no-space-2.log", "no-space", {}, {}, "fx-ok", "ld terminated with signal 7 [Bus error]"},
   };

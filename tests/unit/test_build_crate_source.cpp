@@ -29,8 +29,7 @@ forge::IndexEntry entry(const std::string &vers, bool yanked = false) {
 }
 
 // Expects `fn` to throw forge::Error with `code` and a message containing `needle`.
-template <typename Fn>
-void expect_error(Fn &&fn, forge::ExitCode code, const std::string &needle) {
+template <typename Fn> void expect_error(Fn &&fn, forge::ExitCode code, const std::string &needle) {
   try {
     fn();
     FAIL() << "no exception; expected one containing: " << needle;
@@ -66,14 +65,16 @@ TEST(SparseIndex, RejectsInvalidNames) {
 
 TEST(CrateSource, ParsesRealLookingIndexLines) {
   const std::string text =
-      R"({"name":"ripgrep","vers":"0.1.0","deps":[{"name":"docopt","req":"^0.6","features":[],"optional":false,)"
+      R"({"name":"ripgrep","vers":"0.1.0","deps":[{"name":"docopt","req":"^0.6","features":[],)"
+      R"("optional":false,)"
       R"("default_features":true,"target":null,"kind":"normal"}],"cksum":")" +
       kSum1 + R"(","features":{},"yanked":true})" + "\n" +
       R"({"name":"ripgrep","vers":"14.1.0","deps":[],"cksum":")" + kSum2 +
       R"(","features":{"pcre2":["grep/pcre2"]},"yanked":false,"rust_version":"1.72"})" + "\r\n\n" +
       R"({"name":"ripgrep","vers":"15.0.0-rc.1","deps":[],"cksum":")" + std::string(64, 'A') +
       R"(","features":{},"features2":{"simd":["dep:simd"]},"yanked":false,"links":null,"v":2,)"
-      R"("pubtime":"2025-01-02T03:04:05Z","unknown_field":{"x":1}})" + "\n";
+      R"("pubtime":"2025-01-02T03:04:05Z","unknown_field":{"x":1}})" +
+      "\n";
   const auto entries = forge::parse_index_file(text, "ri/pg/ripgrep");
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[0].name, "ripgrep");
@@ -86,7 +87,7 @@ TEST(CrateSource, ParsesRealLookingIndexLines) {
   ASSERT_TRUE(entries[1].rust_version);
   EXPECT_EQ(*entries[1].rust_version, "1.72");
   EXPECT_EQ(entries[2].vers, "15.0.0-rc.1");
-  EXPECT_EQ(entries[2].cksum, std::string(64, 'a'));  // lowercased
+  EXPECT_EQ(entries[2].cksum, std::string(64, 'a')); // lowercased
 }
 
 TEST(CrateSource, EmptyIndexFile) {
@@ -95,8 +96,8 @@ TEST(CrateSource, EmptyIndexFile) {
 }
 
 TEST(CrateSource, MalformedIndexLinesNameTheLine) {
-  const std::string good = R"({"name":"demo","vers":"1.0.0","deps":[],"cksum":")" + kSum1 +
-                           R"(","features":{},"yanked":false})";
+  const std::string good =
+      R"({"name":"demo","vers":"1.0.0","deps":[],"cksum":")" + kSum1 + R"(","features":{},"yanked":false})";
   struct Case {
     std::string line;
     std::string why;
@@ -150,13 +151,13 @@ TEST(CrateSource, PickNothingWhenAllYanked) {
 TEST(CrateSource, PickWantedVersion) {
   const std::vector<forge::IndexEntry> entries = {entry("1.0.0", true), entry("1.1.0"), entry("2.0.0+meta")};
   auto pick = forge::pick_version(entries, std::string("1.0.0"));
-  ASSERT_TRUE(pick);  // yanked, but explicitly wanted
+  ASSERT_TRUE(pick); // yanked, but explicitly wanted
   EXPECT_EQ(pick->vers, "1.0.0");
   EXPECT_TRUE(pick->yanked);
   pick = forge::pick_version(entries, std::string("2.0.0+meta"));
   ASSERT_TRUE(pick);
   EXPECT_EQ(pick->vers, "2.0.0+meta");
-  pick = forge::pick_version(entries, std::string("2.0.0"));  // equal by SemVer precedence
+  pick = forge::pick_version(entries, std::string("2.0.0")); // equal by SemVer precedence
   ASSERT_TRUE(pick);
   EXPECT_EQ(pick->vers, "2.0.0+meta");
   EXPECT_FALSE(forge::pick_version(entries, std::string("3.0.0")));
@@ -177,8 +178,9 @@ TEST(CrateSource, DownloadUrlMarkers) {
   EXPECT_EQ(forge::expand_download_url("https://static.crates.io/crates/{crate}/{crate}-{version}.crate",
                                        "hexyl", "0.8.0", kSum1),
             "https://static.crates.io/crates/hexyl/hexyl-0.8.0.crate");
-  EXPECT_EQ(forge::expand_download_url("https://m.test/{prefix}/{lowerprefix}/{crate}", "Serde", "1.0.0", kSum1),
-            "https://m.test/Se/rd/se/rd/Serde");
+  EXPECT_EQ(
+      forge::expand_download_url("https://m.test/{prefix}/{lowerprefix}/{crate}", "Serde", "1.0.0", kSum1),
+      "https://m.test/Se/rd/se/rd/Serde");
   EXPECT_EQ(forge::expand_download_url("m/{prefix}/{crate}", "a", "1.0.0", kSum1), "m/1/a");
   EXPECT_EQ(forge::expand_download_url("m/{prefix}/{crate}", "ab", "1.0.0", kSum1), "m/2/ab");
   EXPECT_EQ(forge::expand_download_url("m/{prefix}/{lowerprefix}", "ABc", "1.0.0", kSum1), "m/3/A/3/a");
@@ -192,8 +194,8 @@ TEST(CrateSource, IndexConfig) {
             "https://static.crates.io/crates");
   EXPECT_EQ(forge::parse_index_config(R"({"dl":"http://x/{crate}","api":null,"auth-required":false})", "c"),
             "http://x/{crate}");
-  expect_error([] { forge::parse_index_config(R"({"api":"x"})", "mirror/config.json"); }, forge::ExitCode::data,
-               "mirror/config.json");
+  expect_error([] { forge::parse_index_config(R"({"api":"x"})", "mirror/config.json"); },
+               forge::ExitCode::data, "mirror/config.json");
   expect_error([] { forge::parse_index_config(R"({"dl":5})", "c"); }, forge::ExitCode::data, "\"dl\"");
   expect_error([] { forge::parse_index_config("{", "c"); }, forge::ExitCode::data, "not valid JSON");
   expect_error([] { forge::parse_index_config("[]", "c"); }, forge::ExitCode::data, "not a JSON object");
@@ -238,4 +240,4 @@ TEST_F(CrateSourceFile, ChecksumOfMissingFileIsIoError) {
                "missing.crate");
 }
 
-}  // namespace
+} // namespace

@@ -57,7 +57,7 @@ TEST(LogWriterSecrets, PicksSecretLookingNamesOnly) {
                                       "AWS_REGION=eu-west-1", "GH_HOST=github.example", "DB_PASSWORD=abc",
                                       "Auth_Header=Bearer xyz", "CARGO_REGISTRY_TOKEN=ghp_abcdef", "NOEQUALS",
                                       "SECRET_EMPTY="});
-  EXPECT_EQ(values, (std::vector<std::string>{"Bearer xyz", "github.example", "eu-west-1", "ghp_abcdef",
+  EXPECT_EQ(values, (std::vector<std::string>{"github.example", "Bearer xyz", "ghp_abcdef", "eu-west-1",
                                               "k1k2k3"}));
 }
 

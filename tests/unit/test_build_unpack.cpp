@@ -29,16 +29,24 @@ struct Spec {
   std::string data;
   std::string symlink;
   std::string hardlink;
-  int64_t declared_size = -1;  // a header size with no data behind it (the writer pads with zeros)
+  int64_t declared_size = -1; // a header size with no data behind it (the writer pads with zeros)
 };
 
-Spec dir(const std::string &path, unsigned perm = 0755) { return {path, AE_IFDIR, perm, "", "", "", -1}; }
+Spec dir(const std::string &path, unsigned perm = 0755) {
+  return {path, AE_IFDIR, perm, "", "", "", -1};
+}
 Spec file(const std::string &path, const std::string &data, unsigned perm = 0644) {
   return {path, AE_IFREG, perm, data, "", "", -1};
 }
-Spec link(const std::string &path, const std::string &target) { return {path, AE_IFLNK, 0777, "", target, "", -1}; }
-Spec hard(const std::string &path, const std::string &target) { return {path, AE_IFREG, 0644, "", "", target, -1}; }
-Spec node(const std::string &path, unsigned type) { return {path, type, 0644, "", "", "", -1}; }
+Spec link(const std::string &path, const std::string &target) {
+  return {path, AE_IFLNK, 0777, "", target, "", -1};
+}
+Spec hard(const std::string &path, const std::string &target) {
+  return {path, AE_IFREG, 0644, "", "", target, -1};
+}
+Spec node(const std::string &path, unsigned type) {
+  return {path, type, 0644, "", "", "", -1};
+}
 
 // Writes `specs` as a pax tar, gzip-compressed unless `gzip` is false.
 void write_crate(const fs::path &out, const std::vector<Spec> &specs, bool gzip = true) {
@@ -137,15 +145,16 @@ protected:
 };
 
 TEST_F(Unpack, GoodCrateWithModesAndSymlinks) {
-  write_crate(crate_, {dir("demo-1.0.0/", 0700), file("demo-1.0.0/Cargo.toml", "[package]\nname = \"demo\"\n", 0664),
-                       dir("demo-1.0.0/src"), file("demo-1.0.0/src/main.rs", "fn main() {}\n"),
-                       file("demo-1.0.0/src/bin/tool/deep.rs", "// deep\n"),  // parents without entries
-                       file("demo-1.0.0/run.sh", "#!/bin/sh\necho hi\n", 0775),
-                       file("demo-1.0.0/suid", "x", 04755), file("demo-1.0.0/sticky", "y", 01666),
-                       link("demo-1.0.0/link.rs", "src/main.rs"), link("demo-1.0.0/src/up", "../Cargo.toml"),
-                       link("demo-1.0.0/via_root", "../demo-1.0.0/src"), link("demo-1.0.0/self", "."),
-                       link("demo-1.0.0/dangling", "src/not-there"), file("demo-1.0.0/empty", ""),
-                       file("./demo-1.0.0//dotted", "z"), hard("demo-1.0.0/hard.rs", "demo-1.0.0/src/main.rs")});
+  write_crate(crate_,
+              {dir("demo-1.0.0/", 0700), file("demo-1.0.0/Cargo.toml", "[package]\nname = \"demo\"\n", 0664),
+               dir("demo-1.0.0/src"), file("demo-1.0.0/src/main.rs", "fn main() {}\n"),
+               file("demo-1.0.0/src/bin/tool/deep.rs", "// deep\n"), // parents without entries
+               file("demo-1.0.0/run.sh", "#!/bin/sh\necho hi\n", 0775), file("demo-1.0.0/suid", "x", 04755),
+               file("demo-1.0.0/sticky", "y", 01666), link("demo-1.0.0/link.rs", "src/main.rs"),
+               link("demo-1.0.0/src/up", "../Cargo.toml"), link("demo-1.0.0/via_root", "../demo-1.0.0/src"),
+               link("demo-1.0.0/self", "."), link("demo-1.0.0/dangling", "src/not-there"),
+               file("demo-1.0.0/empty", ""), file("./demo-1.0.0//dotted", "z"),
+               hard("demo-1.0.0/hard.rs", "demo-1.0.0/src/main.rs")});
   const fs::path top = forge::unpack_crate(crate_, dest_, {});
   EXPECT_EQ(top, dest_ / "demo-1.0.0");
   EXPECT_EQ(slurp(top / "Cargo.toml"), "[package]\nname = \"demo\"\n");
@@ -170,7 +179,8 @@ TEST_F(Unpack, GoodCrateWithModesAndSymlinks) {
 }
 
 TEST_F(Unpack, RefusesAbsolutePath) {
-  const std::string evil = (fs::temp_directory_path() / ("forge_evil_" + std::to_string(::getpid()))).string();
+  const std::string evil =
+      (fs::temp_directory_path() / ("forge_evil_" + std::to_string(::getpid()))).string();
   expect_refused({dir("demo-1.0.0/"), file(evil, "x")}, evil, "absolute path");
   EXPECT_FALSE(fs::exists(evil));
 }
@@ -189,10 +199,12 @@ TEST_F(Unpack, RefusesEntryOutsideTopDirectory) {
 }
 
 TEST_F(Unpack, RefusesSymlinkLeavingTheTree) {
-  expect_refused({dir("demo-1.0.0/"), link("demo-1.0.0/passwd", "/etc/passwd")}, "demo-1.0.0/passwd", "absolute");
+  expect_refused({dir("demo-1.0.0/"), link("demo-1.0.0/passwd", "/etc/passwd")}, "demo-1.0.0/passwd",
+                 "absolute");
   expect_refused({dir("demo-1.0.0/"), link("demo-1.0.0/a", "../../x")}, "demo-1.0.0/a", "leaves");
   expect_refused({dir("demo-1.0.0/"), link("demo-1.0.0/a", "..")}, "demo-1.0.0/a", "leaves");
-  expect_refused({dir("demo-1.0.0/"), link("demo-1.0.0/src/a", "../../other/x")}, "demo-1.0.0/src/a", "leaves");
+  expect_refused({dir("demo-1.0.0/"), link("demo-1.0.0/src/a", "../../other/x")}, "demo-1.0.0/src/a",
+                 "leaves");
 }
 
 TEST_F(Unpack, RefusesSymlinkChainsThatEscape) {
@@ -208,8 +220,9 @@ TEST_F(Unpack, RefusesSymlinkChainsThatEscape) {
 TEST_F(Unpack, RefusesWritingThroughSymlink) {
   // An in-tree link pointing outside is refused when it is created...
   const fs::path outside = root_ / "outside";
-  expect_refused({dir("demo-1.0.0/"), link("demo-1.0.0/l", outside.string()), file("demo-1.0.0/l/child", "x")},
-                 "demo-1.0.0/l", "absolute");
+  expect_refused(
+      {dir("demo-1.0.0/"), link("demo-1.0.0/l", outside.string()), file("demo-1.0.0/l/child", "x")},
+      "demo-1.0.0/l", "absolute");
   // ...and even a link that stays inside is never written through.
   expect_refused({dir("demo-1.0.0/"), dir("demo-1.0.0/sub"), link("demo-1.0.0/l", "sub"),
                   file("demo-1.0.0/l/child", "x")},
@@ -223,21 +236,24 @@ TEST_F(Unpack, RefusesWritingThroughSymlink) {
 }
 
 TEST_F(Unpack, RefusesHardLinksOutsideTheTree) {
-  expect_refused({dir("demo-1.0.0/"), hard("demo-1.0.0/passwd", "/etc/passwd")}, "demo-1.0.0/passwd", "absolute");
+  expect_refused({dir("demo-1.0.0/"), hard("demo-1.0.0/passwd", "/etc/passwd")}, "demo-1.0.0/passwd",
+                 "absolute");
   expect_refused({dir("demo-1.0.0/"), hard("demo-1.0.0/x", "demo-1.0.0/../../x")}, "demo-1.0.0/x", "'..'");
   expect_refused({dir("demo-1.0.0/"), file("other", "o"), hard("demo-1.0.0/x", "other")}, "other",
                  "single top directory");
-  expect_refused({dir("demo-1.0.0/"), hard("demo-1.0.0/x", "demo-1.0.0/later"), file("demo-1.0.0/later", "l")},
-                 "demo-1.0.0/x", "not a regular file unpacked earlier");
-  expect_refused({dir("demo-1.0.0/"), dir("demo-1.0.0/d"), hard("demo-1.0.0/x", "demo-1.0.0/d")}, "demo-1.0.0/x",
-                 "not a regular file");
+  expect_refused(
+      {dir("demo-1.0.0/"), hard("demo-1.0.0/x", "demo-1.0.0/later"), file("demo-1.0.0/later", "l")},
+      "demo-1.0.0/x", "not a regular file unpacked earlier");
+  expect_refused({dir("demo-1.0.0/"), dir("demo-1.0.0/d"), hard("demo-1.0.0/x", "demo-1.0.0/d")},
+                 "demo-1.0.0/x", "not a regular file");
   expect_refused({dir("demo-1.0.0/"), file("demo-1.0.0/f", "f"), link("demo-1.0.0/l", "f"),
                   hard("demo-1.0.0/x", "demo-1.0.0/l")},
                  "demo-1.0.0/x", "not a regular file");
 }
 
 TEST_F(Unpack, RefusesSpecialFiles) {
-  expect_refused({dir("demo-1.0.0/"), node("demo-1.0.0/null", AE_IFCHR)}, "demo-1.0.0/null", "character device");
+  expect_refused({dir("demo-1.0.0/"), node("demo-1.0.0/null", AE_IFCHR)}, "demo-1.0.0/null",
+                 "character device");
   expect_refused({dir("demo-1.0.0/"), node("demo-1.0.0/sda", AE_IFBLK)}, "demo-1.0.0/sda", "block device");
   expect_refused({dir("demo-1.0.0/"), node("demo-1.0.0/fifo", AE_IFIFO)}, "demo-1.0.0/fifo", "fifo");
 }
@@ -320,7 +336,7 @@ TEST_F(Unpack, RefusesNonEmptyDestinationAndKeepsIt) {
   }
   EXPECT_EQ(slurp(dest_ / "keep"), "mine");
   fs::remove(dest_ / "keep");
-  EXPECT_EQ(forge::unpack_crate(crate_, dest_, {}), dest_ / "demo-1.0.0");  // an empty one is fine
+  EXPECT_EQ(forge::unpack_crate(crate_, dest_, {}), dest_ / "demo-1.0.0"); // an empty one is fine
   EXPECT_EQ(slurp(dest_ / "demo-1.0.0/a"), "a");
 }
 
@@ -359,4 +375,4 @@ TEST_F(Unpack, RealCrateFromDebianRegistry) {
   EXPECT_TRUE(fs::is_regular_file(top / "src/main.rs") || fs::is_directory(top / "src"));
 }
 
-}  // namespace
+} // namespace

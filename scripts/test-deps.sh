@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Why: the `forge build` end-to-end tests build real crates offline: hexyl's sources from Debian's cargo
+# directory source, b3sum as an independent BLAKE3, and toolchains.md's Recipe A for a genuine aarch64
+# cross build run under qemu (Debian's rustc/cargo with the arm64 std, the cross gcc and libc). This
+# installs what is missing on Debian 12 (as root, or through sudo), non-interactively; when everything is
+# present it only asks dpkg and exits. rustup's stable toolchain (~/.cargo/bin) is not an apt package:
+# the tests that need it skip when it is absent.
+set -euo pipefail
+
+native=(librust-hexyl-dev b3sum qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross rustc-web cargo-web
+  pkg-config zlib1g-dev python3)
+foreign=(libstd-rust-web-dev:arm64)
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+missing=()
+for p in "${native[@]}" "${foreign[@]}"; do
+  installed "$p" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) != 0 ]]; then
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "forge test-deps: installing ${missing[*]}" >&2
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  "${sudo[@]}" dpkg --add-architecture arm64
+fi
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

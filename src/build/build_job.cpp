@@ -1,0 +1,559 @@
+#include "forge/build/build_job.hpp"
+
+#include "forge/build/elf.hpp"
+#include "forge/build/manifest.hpp"
+#include "forge/build/subprocess.hpp"
+#include "forge/dump/pg_types.hpp"
+#include "forge/hash/blake3.hpp"
+#include "forge/hash/sha256.hpp"
+#include "forge/queue/queue.hpp"
+#include "forge/util/fs.hpp"
+#include "forge/util/http.hpp"
+#include "forge/util/term.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+namespace forge {
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+std::chrono::milliseconds parse_duration(const std::string &text) {
+  if (text.empty()) {
+    fail(ExitCode::usage, "empty duration");
+  }
+  double total = 0;
+  size_t i = 0;
+  bool any = false;
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) != 0 || text[j] == '.')) {
+      ++j;
+    }
+    if (j == i) {
+      fail(ExitCode::usage, "invalid duration '{}': use e.g. 30m, 90s, 1h30m", text);
+    }
+    const double n = std::stod(text.substr(i, j - i));
+    double unit = 1;
+    if (j < text.size()) {
+      switch (text[j]) {
+      case 'h':
+        unit = 3600;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 's':
+        unit = 1;
+        break;
+      default:
+        fail(ExitCode::usage, "invalid duration '{}': use e.g. 30m, 90s, 1h30m", text);
+      }
+      ++j;
+    }
+    total += n * unit;
+    any = true;
+    i = j;
+  }
+  if (!any || total <= 0) {
+    fail(ExitCode::usage, "invalid duration '{}'", text);
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(total * 1000));
+}
+
+namespace {
+
+int64_t now_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What is known about the crate before building: from the queue or the sparse index.
+struct CrateSource {
+  std::string name, version, checksum, url;
+  std::optional<QueuedCrate> queued;
+};
+
+std::string join_url(std::string base, const std::string &path) {
+  if (!base.empty() && base.back() != '/') {
+    base.push_back('/');
+  }
+  return base + path;
+}
+
+CrateSource resolve_source(const BuildRequest &req, const DownloadOptions &dl) {
+  CrateSource src;
+  src.name = req.crate;
+  if (req.queue) {
+    const Queue q = read_queue(*req.queue);
+    if (const QueuedCrate *c = find_crate(q, req.crate)) {
+      if (!req.version || *req.version == c->version) {
+        src.version = c->version;
+        src.checksum = c->checksum;
+        src.queued = *c;
+        spdlog::info("{} {}: version and checksum from {}", src.name, src.version, req.queue->string());
+      } else {
+        spdlog::info("{}: the queue has {}, but {} was asked for: using the index", req.crate, c->version,
+                     *req.version);
+      }
+    }
+  }
+  std::string dl_template = req.crate_url;
+  if (src.version.empty()) {
+    const std::string index_url = join_url(req.index_url, sparse_index_path(req.crate));
+    const auto entries = parse_index_file(http_get(index_url, dl), index_url);
+    const auto pick = pick_version(entries, req.version);
+    if (!pick) {
+      fail(ExitCode::data, "{}: no {} of {} in the index", index_url,
+           req.version ? "version " + *req.version : std::string("non-yanked version"), req.crate);
+    }
+    src.name = pick->name;
+    src.version = pick->vers;
+    src.checksum = pick->cksum;
+  }
+  if (dl_template.empty()) {
+    const std::string config_url = join_url(req.index_url, "config.json");
+    dl_template = parse_index_config(http_get(config_url, dl), config_url);
+  }
+  src.url = expand_download_url(dl_template, src.name, src.version, src.checksum);
+  return src;
+}
+
+json failure_json(const std::optional<Failure> &f) {
+  if (!f) {
+    return json(nullptr);
+  }
+  return json(f->reason);
+}
+
+struct JobContext {
+  const BuildRequest &req;
+  const CrateSource &src;
+  std::string builder;
+  fs::path crate_file;
+};
+
+json result_json(const JobContext &ctx, const TargetOutcome &t, const std::vector<std::string> &argv,
+                 const std::string &feature_mode, const std::string &started_at, double duration) {
+  json exes = json::array();
+  for (const auto &e : t.executables) {
+    exes.push_back(json{{"name", e.name}, {"size", e.size}, {"bsum", e.bsum}, {"shasum", e.shasum},
+                        {"static", e.is_static}});
+  }
+  json j{{"format", kResultFormat},
+         {"crate", ctx.src.name},
+         {"version", ctx.src.version},
+         {"target", t.target.triple},
+         {"host", t.target.host},
+         {"builder", ctx.builder},
+         {"argv", argv},
+         {"feature_mode", feature_mode.empty() ? json(nullptr) : json(feature_mode)},
+         {"status", t.built ? "built" : "failed"},
+         {"reason", failure_json(t.failure)},
+         {"details", t.failure ? json(t.failure->details) : json(nullptr)},
+         {"spurious", t.failure ? t.failure->spurious : false},
+         {"started_at", started_at},
+         {"duration_s", std::round(duration * 1000) / 1000},
+         {"log", "build.log"},
+         {"executables", exes}};
+  if (t.failure && !t.failure->libraries.empty()) {
+    j["libraries"] = t.failure->libraries;
+  }
+  if (t.failure && !t.failure->error_codes.empty()) {
+    j["error_codes"] = t.failure->error_codes;
+  }
+  if (t.failure && !t.failure->crate.empty()) {
+    j["failed_crate"] = t.failure->crate;
+  }
+  return j;
+}
+
+// Replaces `final_dir` by `staging` (both on the same filesystem) so readers never see half a result.
+void promote(const fs::path &staging, const fs::path &final_dir) {
+  std::error_code ec;
+  fs::path old = final_dir;
+  old += fmt::format(".old.{}", ::getpid());
+  if (fs::exists(final_dir, ec)) {
+    fs::rename(final_dir, old, ec);
+    if (ec) {
+      fail(ExitCode::io, "cannot replace {}: {}", final_dir.string(), ec.message());
+    }
+  }
+  fs::rename(staging, final_dir, ec);
+  if (ec) {
+    fail(ExitCode::io, "cannot move results into {}: {}", final_dir.string(), ec.message());
+  }
+  fs::remove_all(old, ec);
+}
+
+void append_file(std::ofstream &out, const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  out << in.rdbuf();
+}
+
+Failure simple_failure(std::string reason, std::string details) {
+  Failure f;
+  f.reason = std::move(reason);
+  f.details = std::move(details);
+  f.spurious = is_spurious(f.reason);
+  return f;
+}
+
+class TargetJob {
+public:
+  TargetJob(const JobContext &ctx, const Target &target) : ctx_(ctx), req_(ctx.req) { out_.target = target; }
+
+  TargetOutcome run(const std::optional<Failure> &early_failure) {
+    started_at_ = pg::format_rfc3339(now_micros());
+    const auto start = std::chrono::steady_clock::now();
+    out_.dir = req_.out / out_.target.host / ctx_.src.name / ctx_.src.version;
+    staging_ = out_.dir.parent_path() / fmt::format(".{}.staging.{}", ctx_.src.version, ::getpid());
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+    fs::create_directories(staging_, ec);
+    if (ec) {
+      fail(ExitCode::io, "cannot create {}: {}", staging_.string(), ec.message());
+    }
+    log_.open(staging_ / "build.log", std::ios::binary);
+    log_ << fmt::format("forge: building {} {} for {} ({}) with {}\n", ctx_.src.name, ctx_.src.version,
+                        out_.target.triple, out_.target.host, ctx_.builder);
+    if (early_failure) {
+      out_.failure = early_failure;
+    } else {
+      build();
+    }
+    out_.built = !out_.failure.has_value();
+    if (out_.failure) {
+      log_ << "forge: failed: " << out_.failure->reason << ": " << out_.failure->details << "\n";
+    }
+    log_.close();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    write_file_atomic(staging_ / "result.json",
+                      result_json(ctx_, out_, argv_, feature_mode_, started_at_, secs).dump(2) + "\n");
+    for (const auto &e : out_.executables) {
+      if (out_.built) {
+        fs::copy_file(staging_ / "build.log", staging_ / (e.name + ".log"), fs::copy_options::overwrite_existing, ec);
+      }
+    }
+    promote(staging_, out_.dir);
+    if (!build_dir_.empty() && !req_.keep_build_dir) {
+      fs::remove_all(build_dir_, ec);
+    }
+    return out_;
+  }
+
+private:
+  void build() {
+    std::error_code ec;
+    const fs::path root = req_.build_root.empty() ? cache_dir() / "builds" : req_.build_root;
+    build_dir_ = root / fmt::format("{}-{}-{}-{}", ctx_.src.name, ctx_.src.version, out_.target.triple, ::getpid());
+    fs::remove_all(build_dir_, ec);
+    fs::create_directories(build_dir_, ec);
+    if (ec) {
+      fail(ExitCode::io, "cannot create build directory {}: {}", build_dir_.string(), ec.message());
+    }
+    fs::path crate_dir;
+    try {
+      crate_dir = unpack_crate(ctx_.crate_file, build_dir_ / "src", req_.limits);
+    } catch (const Error &e) {
+      out_.failure = simple_failure("download", e.what());
+      return;
+    }
+    for (const auto &r : normalise_crate(crate_dir)) {
+      log_ << "forge: removed the crate's " << r << "\n";
+    }
+    CrateManifest manifest;
+    try {
+      manifest = read_manifest(crate_dir);
+    } catch (const Error &e) {
+      out_.failure = simple_failure("internal", e.what());
+      return;
+    }
+    if (manifest.name != ctx_.src.name || manifest.version != ctx_.src.version) {
+      out_.failure = simple_failure("internal", fmt::format("Cargo.toml says {} {}, expected {} {}", manifest.name,
+                                                            manifest.version, ctx_.src.name, ctx_.src.version));
+      return;
+    }
+    license_text_ = collect_license_text(crate_dir, manifest);
+    license_ = manifest.license;
+    if (!license_ && ctx_.src.queued) {
+      license_ = ctx_.src.queued->license;
+    }
+
+    std::vector<FeatureSet> sets;
+    if (req_.features != FeatureMode::default_) {
+      sets.push_back(FeatureSet::all);
+    }
+    if (req_.features != FeatureMode::all) {
+      sets.push_back(FeatureSet::default_);
+    }
+    bool locked = manifest.has_lock;
+    std::optional<BuildInvocation> ok_inv;
+    for (size_t i = 0; i < sets.size(); ++i) {
+      auto inv = attempt(crate_dir, sets[i], locked);
+      if (!out_.failure) {
+        ok_inv = std::move(inv);
+        break;
+      }
+      if (out_.failure->reason == "dependency-resolution" && locked && lock_problem(last_log_)) {
+        log_ << "forge: the shipped Cargo.lock is the problem: retrying without --locked\n";
+        locked = false;
+        out_.failure.reset();
+        inv = attempt(crate_dir, sets[i], locked);
+        if (!out_.failure) {
+          ok_inv = std::move(inv);
+          break;
+        }
+      }
+      if (out_.failure->spurious || out_.failure->reason == "builder-missing" || interrupt_requested()) {
+        return;
+      }
+      if (i + 1 < sets.size()) {
+        log_ << "forge: --all-features failed (" << out_.failure->reason << "); retrying with default features\n";
+        out_.failure.reset();
+      }
+    }
+    if (out_.failure || !ok_inv) {
+      return;
+    }
+    collect(ok_inv->collect_dir, manifest);
+  }
+
+  BuildInvocation attempt(const fs::path &crate_dir, FeatureSet features, bool locked) {
+    ++attempts_;
+    const fs::path target_dir = build_dir_ / "target";
+    const fs::path artifact_dir = build_dir_ / "artifacts";
+    std::error_code ec;
+    fs::remove_all(artifact_dir, ec);
+    BuildInvocation inv = make_invocation(req_.settings, out_.target, features, locked, target_dir, artifact_dir);
+    argv_ = inv.argv;
+    feature_mode_ = feature_set_name(features);
+    ProcessSpec spec;
+    spec.argv = inv.argv;
+    spec.env = make_environment(inv.env, true);
+    spec.cwd = crate_dir;
+    spec.timeout = req_.timeout;
+    spec.grace = req_.grace;
+    spec.log_path = build_dir_ / fmt::format("attempt-{}.log", attempts_);
+    spec.log_cap_bytes = req_.log_cap_bytes;
+    std::string shown;
+    for (const auto &a : inv.argv) {
+      shown += (shown.empty() ? "" : " ") + a;
+    }
+    log_ << fmt::format("forge: attempt {}: {}\n", attempts_, shown);
+    log_.flush();
+    spdlog::info("{} {} [{}]: {}", ctx_.src.name, ctx_.src.version, out_.target.triple, shown);
+    const ProcessResult r = run_process(spec);
+    append_file(log_, spec.log_path);
+    last_log_ = read_file(spec.log_path);
+    if (!r.started) {
+      out_.failure = simple_failure("builder-missing", r.spawn_error);
+      return inv;
+    }
+    if (r.interrupted) {
+      out_.failure = simple_failure("internal", "interrupted");
+      return inv;
+    }
+    log_ << fmt::format("forge: attempt {} finished in {:.1f} s: {}\n", attempts_, r.seconds,
+                        r.timed_out ? "timed out"
+                        : r.term_signal != 0 ? fmt::format("killed by signal {}", r.term_signal)
+                                             : fmt::format("exit status {}", r.exit_code));
+    if (!r.ok()) {
+      out_.failure = classify_build_failure(ExitInfo{r.exit_code, r.term_signal, r.timed_out}, last_log_);
+      if (r.timed_out) {
+        out_.failure->details = fmt::format("no result after {} s", req_.timeout.count() / 1000);
+      }
+    }
+    return inv;
+  }
+
+  void collect(const fs::path &dir, const CrateManifest &manifest) {
+    (void)manifest;
+    std::error_code ec;
+    const uint16_t machine = elf_machine_for_triple(out_.target.triple);
+    std::vector<fs::path> exes;
+    for (const auto &entry : fs::directory_iterator(dir, ec)) {
+      if (!entry.is_regular_file(ec)) {
+        continue;
+      }
+      const auto elf = read_elf(entry.path());
+      if (elf && elf->is_executable) {
+        exes.push_back(entry.path());
+      }
+    }
+    std::sort(exes.begin(), exes.end());
+    if (exes.empty()) {
+      out_.failure = simple_failure("no-executables", "the build produced no executable in " + dir.string());
+      return;
+    }
+    std::vector<std::string> dynamic;
+    for (const auto &p : exes) {
+      const auto elf = read_elf(p);
+      ExecutableInfo info;
+      info.name = p.filename().string();
+      info.size = fs::file_size(p, ec);
+      info.bsum = blake3_file_hex(p);
+      info.shasum = sha256_file_hex(p);
+      info.is_static = elf->is_static();
+      if (machine != 0 && elf->machine != machine) {
+        out_.failure = simple_failure("internal", fmt::format("{} is built for {}, not {}", info.name,
+                                                              elf_machine_name(elf->machine), out_.target.triple));
+        return;
+      }
+      if (!info.is_static) {
+        dynamic.push_back(info.name + (elf->has_interp ? " (interpreter " + elf->interp + ")" : "") +
+                          (elf->needed.empty() ? "" : " needs " + fmt::format("{}", fmt::join(elf->needed, ", "))));
+      }
+      out_.executables.push_back(info);
+    }
+    if (!dynamic.empty()) {
+      // Kept for inspection under not-static/, never described as a package.
+      fs::create_directories(staging_ / "not-static", ec);
+      for (const auto &p : exes) {
+        fs::copy_file(p, staging_ / "not-static" / p.filename(), fs::copy_options::overwrite_existing, ec);
+      }
+      out_.failure = simple_failure("not-static", "dynamically linked: " + fmt::format("{}", fmt::join(dynamic, "; ")));
+      return;
+    }
+    write_package(exes);
+  }
+
+  void write_package(const std::vector<fs::path> &exes) {
+    std::error_code ec;
+    std::string checksum_file;
+    std::vector<std::string> names;
+    for (const auto &e : out_.executables) {
+      names.push_back(e.name);
+    }
+    for (size_t i = 0; i < exes.size(); ++i) {
+      const auto &e = out_.executables[i];
+      fs::copy_file(exes[i], staging_ / e.name, fs::copy_options::overwrite_existing, ec);
+      if (ec) {
+        fail(ExitCode::io, "cannot copy {}: {}", exes[i].string(), ec.message());
+      }
+      fs::permissions(staging_ / e.name, fs::perms(0755), ec);
+      checksum_file += e.name + ":" + e.bsum + "\n";
+    }
+    write_file_atomic(staging_ / "CHECKSUM", checksum_file);
+    std::string license_text = license_text_;
+    if (license_text.empty() && license_) {
+      license_text = "SPDX-License-Identifier: " + *license_ + "\n";
+    }
+    write_file_atomic(staging_ / "LICENSE", license_text);
+    const std::string build_date = pg::format_rfc3339(now_micros());
+    for (const auto &e : out_.executables) {
+      SoarInputs in;
+      in.crate = ctx_.src.name;
+      in.version = ctx_.src.version;
+      in.exe = e.name;
+      in.host = out_.target.host;
+      in.provides = names;
+      in.bsum = e.bsum;
+      in.shasum = e.shasum;
+      in.size = e.size;
+      in.license = license_;
+      if (ctx_.src.queued) {
+        const auto &q = *ctx_.src.queued;
+        in.description = q.description;
+        in.homepage = q.homepage;
+        in.repository = q.repository;
+        in.keywords = q.keywords;
+        in.categories = q.categories;
+        in.rank = q.rank;
+        in.downloads = q.downloads;
+      }
+      in.build_date = build_date;
+      fill_github_build_info(in);
+      write_file_atomic(staging_ / (e.name + ".json"), soar_record(in, req_.naming).dump(2) + "\n");
+      write_file_atomic(staging_ / (e.name + ".version"), ctx_.src.version + "\n");
+    }
+  }
+
+  const JobContext &ctx_;
+  const BuildRequest &req_;
+  TargetOutcome out_;
+  fs::path staging_, build_dir_;
+  std::ofstream log_;
+  std::vector<std::string> argv_;
+  std::string feature_mode_;
+  std::string started_at_;
+  std::string last_log_;
+  std::string license_text_;
+  std::optional<std::string> license_;
+  int attempts_ = 0;
+};
+
+}  // namespace
+
+BuildOutcome run_build(const BuildRequest &req) {
+  BuildOutcome outcome;
+  DownloadOptions dl;
+  dl.max_attempts = req.download_attempts;
+  dl.initial_backoff_s = req.download_backoff_s;
+  dl.progress = false;
+  const CrateSource src = resolve_source(req, dl);
+  outcome.crate = src.name;
+  outcome.version = src.version;
+
+  if (req.auto_builder) {
+    const BuilderChoice choice = detect_builder(req.settings);
+    outcome.builder = builder_name(choice.kind);
+    outcome.builder_reason = choice.reason;
+    spdlog::info("builder: {} ({})", outcome.builder, choice.reason);
+  } else {
+    outcome.builder = builder_name(req.settings.kind);
+    outcome.builder_reason = "chosen with --builder";
+  }
+  BuildRequest effective = req;
+  effective.settings.kind = parse_builder(outcome.builder);
+
+  // Fetch and verify once for every target; a failure here is every target's result.
+  std::optional<Failure> early;
+  const fs::path crate_file = cache_dir() / "crates" / (src.name + "-" + src.version + ".crate");
+  try {
+    DownloadOptions crate_dl = dl;
+    crate_dl.label = crate_file.filename().string();
+    crate_dl.progress = !ui().quiet();
+    download_file(src.url, crate_file, crate_dl);
+    verify_crate_checksum(crate_file, src.checksum);
+  } catch (const Error &e) {
+    if (e.code() == ExitCode::checksum) {
+      early = simple_failure("checksum-mismatch", e.what());
+      outcome.code = ExitCode::checksum;
+    } else if (e.code() == ExitCode::network) {
+      early = simple_failure("download", e.what());
+      outcome.code = ExitCode::network;
+    } else {
+      throw;
+    }
+    spdlog::error("{}", e.what());
+  }
+
+  JobContext ctx{effective, src, outcome.builder, crate_file};
+  for (const Target &t : req.targets) {
+    TargetJob job(ctx, t);
+    TargetOutcome result = job.run(early);
+    if (result.built) {
+      spdlog::info("{} {} [{}]: built {} executable(s) in {}", src.name, src.version, t.triple,
+                   result.executables.size(), result.dir.string());
+    } else {
+      spdlog::warn("{} {} [{}]: failed: {} ({})", src.name, src.version, t.triple, result.failure->reason,
+                   result.failure->details);
+      if (outcome.code == ExitCode::ok) {
+        outcome.code = ExitCode::build_failed;
+      }
+    }
+    outcome.targets.push_back(std::move(result));
+    if (interrupt_requested()) {
+      outcome.code = ExitCode::interrupted;
+      break;
+    }
+  }
+  return outcome;
+}
+
+}  // namespace forge

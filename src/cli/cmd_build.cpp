@@ -1,0 +1,148 @@
+// Why: `forge build` maps flags and forge.toml [build] onto a BuildRequest and reports each target.
+#include "cli/commands.hpp"
+#include "forge/build/build_job.hpp"
+#include "forge/util/term.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+namespace forge::cli {
+namespace {
+
+struct BuildFlags {
+  std::string spec;
+  std::vector<std::string> targets;
+  std::string builder = "auto";
+  std::string toolchain = "nightly";
+  std::string queue;
+  std::string out = "forge-out";
+  int jobs = 0;
+  std::string timeout = "30m";
+  std::string grace = "10s";
+  std::string features = "all-then-default";
+  bool keep_build_dir = false;
+  std::string build_dir;
+  std::string index_url = kDefaultIndexUrl;
+  std::string crate_url;
+  std::string cargo = "cargo";
+  std::string cross = "cross";
+  bool offline = false;
+  std::vector<std::string> linkers;
+  std::string rustflags;
+  uint64_t max_crate_bytes = uint64_t{2} << 30;
+  uint64_t log_cap = 8 << 20;
+  std::string owner = "pkgforge-cargo";
+  std::string repo = "pkgforge-cargo";
+};
+
+BuildRequest to_request(const BuildFlags &f) {
+  BuildRequest r;
+  const auto at = f.spec.find('@');
+  r.crate = f.spec.substr(0, at);
+  if (at != std::string::npos) {
+    r.version = f.spec.substr(at + 1);
+  }
+  if (r.crate.empty()) {
+    fail(ExitCode::usage, "no crate name in '{}'", f.spec);
+  }
+  r.targets = resolve_targets(f.targets);
+  r.auto_builder = f.builder == "auto";
+  if (!r.auto_builder) {
+    r.settings.kind = parse_builder(f.builder);
+  }
+  r.settings.toolchain = f.toolchain;
+  r.settings.cargo_program = f.cargo;
+  r.settings.cross_program = f.cross;
+  r.settings.jobs = f.jobs;
+  r.settings.offline = f.offline;
+  r.settings.extra_rustflags = f.rustflags;
+  for (const auto &l : f.linkers) {
+    const auto eq = l.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == l.size()) {
+      fail(ExitCode::usage, "--linker must be TRIPLE=PROGRAM, not '{}'", l);
+    }
+    r.settings.linkers.emplace_back(l.substr(0, eq), l.substr(eq + 1));
+  }
+  r.features = parse_feature_mode(f.features);
+  if (!f.queue.empty()) {
+    r.queue = f.queue;
+  }
+  r.out = f.out;
+  r.timeout = parse_duration(f.timeout);
+  r.grace = parse_duration(f.grace);
+  r.keep_build_dir = f.keep_build_dir;
+  r.build_root = f.build_dir;
+  r.index_url = f.index_url;
+  r.crate_url = f.crate_url;
+  r.limits.max_bytes = f.max_crate_bytes;
+  r.log_cap_bytes = f.log_cap;
+  r.naming.owner = f.owner;
+  r.naming.repo = f.repo;
+  return r;
+}
+
+}  // namespace
+
+void add_build(CLI::App &app, Action &action) {
+  auto f = std::make_shared<BuildFlags>();
+  auto *cmd = app.add_subcommand("build", "Build one crate for one or more targets into verified static executables "
+                                          "with soar metadata");
+  cmd->add_option("crate", f->spec, "CRATE or CRATE@VERSION")->required();
+  cmd->add_option("--target", f->targets,
+                  "x86_64, aarch64, riscv64, loongarch64 (the *-linux-musl triples), all, or a rustc triple; "
+                  "repeatable (default: x86_64)");
+  cmd->add_option("--builder", f->builder, "auto, cross, zigbuild or cargo")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "cross", "zigbuild", "cargo"}));
+  cmd->add_option("--toolchain", f->toolchain, "rustup toolchain (+NAME); empty for none")->capture_default_str();
+  cmd->add_option("--queue", f->queue, "queue.json giving the version and checksum");
+  cmd->add_option("--out", f->out, "Output directory: <out>/<host>/<crate>/<version>/")->capture_default_str();
+  cmd->add_option("--jobs", f->jobs, "cargo --jobs (default: cores + 1)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--timeout", f->timeout, "Per-target build timeout, e.g. 30m, 90s")->capture_default_str();
+  cmd->add_option("--grace", f->grace, "Time between SIGTERM and SIGKILL at the timeout")->capture_default_str();
+  cmd->add_option("--features", f->features, "all, default or all-then-default")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"all", "default", "all-then-default"}));
+  cmd->add_flag("--keep-build-dir", f->keep_build_dir, "Keep the unpacked crate and cargo's target dir");
+  cmd->add_option("--build-dir", f->build_dir, "Where build directories go (default: <cache>/builds)");
+  cmd->add_option("--index-url", f->index_url, "Sparse index root")->capture_default_str();
+  cmd->add_option("--crate-url", f->crate_url,
+                  "Download URL template ({crate} {version} {prefix} {lowerprefix} {sha256-checksum}); default: "
+                  "the index's config.json dl");
+  cmd->add_option("--cargo", f->cargo, "cargo program (e.g. /usr/bin/cargo)")->capture_default_str();
+  cmd->add_option("--cross", f->cross, "cross program")->capture_default_str();
+  cmd->add_flag("--offline", f->offline, "Pass --offline to cargo (directory sources, prefetched deps)");
+  cmd->add_option("--linker", f->linkers, "TRIPLE=PROGRAM linker for a foreign target; repeatable");
+  cmd->add_option("--rustflags", f->rustflags, "Extra RUSTFLAGS appended to forge's static-linking flags");
+  cmd->add_option("--max-crate-bytes", f->max_crate_bytes, "Refuse .crate archives that unpack to more than this")
+      ->capture_default_str();
+  cmd->add_option("--log-cap", f->log_cap, "Keep at most this many bytes of build log (head and tail)")
+      ->capture_default_str();
+  cmd->add_option("--owner", f->owner, "OCI owner/namespace used in metadata URLs")->capture_default_str();
+  cmd->add_option("--repo-name", f->repo, "Repository name in pkg_id (<repo>.<crate>.stable)")->capture_default_str();
+  cmd->callback([&action, f] {
+    action = [f] {
+      const BuildOutcome out = run_build(to_request(*f));
+      if (!ui().quiet()) {
+        for (const auto &t : out.targets) {
+          if (t.built) {
+            std::vector<std::string> names;
+            for (const auto &e : t.executables) {
+              names.push_back(e.name);
+            }
+            fmt::print("{} {} {} [{}]: built {} ({})\n", ui().color_out ? "\x1b[32m✓\x1b[0m" : "✓", out.crate,
+                       out.version, t.target.host, fmt::join(names, ", "), t.dir.string());
+          } else {
+            fmt::print("{} {} {} [{}]: {}: {} ({})\n", ui().color_out ? "\x1b[31m✗\x1b[0m" : "✗", out.crate,
+                       out.version, t.target.host, t.failure->reason, t.failure->details,
+                       (t.dir / "build.log").string());
+          }
+        }
+      }
+      return static_cast<int>(out.code);
+    };
+  });
+}
+
+}  // namespace forge::cli
