@@ -60,9 +60,11 @@ bool uses_artifact_dir(const BuilderSettings &s) {
 }
 
 std::string rustflags_for(const Target &target, const std::string &extra) {
-  std::string flags = "-C target-feature=+crt-static -C default-linker-libraries=yes";
+  std::string flags = "-C target-feature=+crt-static";
   if (target.musl()) {
-    flags += " -C link-self-contained=yes";
+    // The original pipeline's musl flags. On glibc targets default-linker-libraries=yes makes gcc add
+    // libgcc_s to a static-pie link, and the result segfaults at start-up (measured with hexyl 0.8.0).
+    flags += " -C default-linker-libraries=yes -C link-self-contained=yes";
   }
   flags += " -C prefer-dynamic=no -C embed-bitcode=yes -C lto=yes -C opt-level=3 -C debuginfo=none"
            " -C strip=symbols -C link-arg=-Wl,-S -C link-arg=-Wl,--build-id=none -C link-arg=-Wl,--discard-all"
