@@ -10,6 +10,15 @@ if(FORGE_SANITIZE)
   target_link_options(forge_options INTERFACE -fsanitize=address,undefined)
 endif()
 
+if(FORGE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "FORGE_FUZZ needs clang (e.g. CXX=clang++-14)")
+  endif()
+  target_compile_options(forge_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+    -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(forge_options INTERFACE -fsanitize=address,undefined)
+endif()
+
 # forge_stage(NAME DEPS ...): one static library per pipeline stage, from src/NAME/*.cpp.
 function(forge_stage name)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})

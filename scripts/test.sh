@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds forge with warnings as errors, and runs every test: the unit tests and
-# the end-to-end suites against the real binary, then the same again under AddressSanitizer + UBSan.
+# the end-to-end suites against the real binary, then the same again under AddressSanitizer + UBSan, then
+# a short libFuzzer run of each parser of untrusted input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh test
@@ -16,4 +17,12 @@ if [[ ${FORGE_SKIP_SANITIZERS:-0} != 1 ]]; then
   cmake --build build-asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE slow
+fi
+
+# libFuzzer targets for the parsers of untrusted input: saved regressions replayed, then a short run each.
+if [[ ${FORGE_SKIP_FUZZ:-0} != 1 ]]; then
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFORGE_TESTS=OFF \
+    -DFORGE_FUZZ=ON -DFORGE_FUZZ_SECONDS="${FORGE_FUZZ_SECONDS:-15}" >/dev/null
+  cmake --build build-fuzz -j"$jobs"
+  ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
 fi

@@ -6,9 +6,11 @@
 namespace forge {
 namespace {
 
-using json = nlohmann::ordered_json;  // keys in the documented order, for people reading the files
+using json = nlohmann::ordered_json; // keys in the documented order, for people reading the files
 
-json opt(const std::optional<std::string> &v) { return v ? json(*v) : json(nullptr); }
+json opt(const std::optional<std::string> &v) {
+  return v ? json(*v) : json(nullptr);
+}
 
 std::optional<std::string> opt_string(const json &j, const char *key) {
   const auto it = j.find(key);
@@ -60,10 +62,10 @@ QueuedCrate crate_from_json(const json &j) {
   return c;
 }
 
-}  // namespace
+} // namespace
 
 json funnel_to_json(const Funnel &f) {
-  return json{{"total", f.total},         {"with_bins", f.with_bins}, {"cli_category", f.cli_category},
+  return json{{"total", f.total},           {"with_bins", f.with_bins}, {"cli_category", f.cli_category},
               {"candidates", f.candidates}, {"recent", f.recent},       {"yanked", f.yanked},
               {"lib_only", f.lib_only},     {"selected", f.selected}};
 }
@@ -106,9 +108,10 @@ std::string render_queue(const QueueHeader &header, const Selection &selection) 
   out += "  ]\n}\n";
   return out;
 }
-}  // namespace
+} // namespace
 
-void write_queue_files(const std::filesystem::path &out_dir, const QueueHeader &header, const Selection &selection) {
+void write_queue_files(const std::filesystem::path &out_dir, const QueueHeader &header,
+                       const Selection &selection) {
   // Both documents are rendered before either is written, so a failure leaves the old pair intact.
   const std::string queue = render_queue(header, selection);
   const std::string funnel = funnel_to_json(selection.funnel).dump(2) + "\n";
@@ -116,13 +119,12 @@ void write_queue_files(const std::filesystem::path &out_dir, const QueueHeader &
   write_file_atomic(out_dir / "funnel.json", funnel);
 }
 
-Queue read_queue(const std::filesystem::path &path) {
-  const std::string text = read_file(path);
+Queue parse_queue(std::string_view text, const std::string &source) {
   Queue q;
   try {
     const json j = json::parse(text);
     if (j.value("format", "") != kQueueFormat) {
-      fail(ExitCode::data, "{}: not a forge queue (format is not {})", path.string(), kQueueFormat);
+      fail(ExitCode::data, "{}: not a forge queue (format is not {})", source, kQueueFormat);
     }
     q.header.generated_at = j.value("generated_at", "");
     q.header.since = j.value("since", "");
@@ -135,13 +137,18 @@ Queue read_queue(const std::filesystem::path &path) {
       try {
         q.crates.push_back(crate_from_json(c));
       } catch (const json::exception &e) {
-        fail(ExitCode::data, "{}: crates[{}]: {}", path.string(), i, e.what());
+        fail(ExitCode::data, "{}: crates[{}]: {}", source, i, e.what());
       }
       ++i;
     }
   } catch (const json::exception &e) {
-    fail(ExitCode::data, "{}: invalid queue JSON: {}", path.string(), e.what());
+    fail(ExitCode::data, "{}: invalid queue JSON: {}", source, e.what());
   }
+  return q;
+}
+
+Queue read_queue(const std::filesystem::path &path) {
+  Queue q = parse_queue(read_file(path), path.string());
   const auto funnel_path = path.parent_path() / "funnel.json";
   std::error_code ec;
   if (std::filesystem::exists(funnel_path, ec)) {
@@ -158,7 +165,7 @@ Queue read_queue(const std::filesystem::path &path) {
       fn.selected = f.value("selected", int64_t{0});
       q.funnel = fn;
     } catch (const json::exception &) {
-      q.funnel.reset();  // the funnel is informational; a damaged one is simply not reported
+      q.funnel.reset(); // the funnel is informational; a damaged one is simply not reported
     }
   }
   return q;
@@ -173,4 +180,4 @@ const QueuedCrate *find_crate(const Queue &queue, std::string_view name) {
   return nullptr;
 }
 
-}  // namespace forge
+} // namespace forge

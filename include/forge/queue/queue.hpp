@@ -13,9 +13,9 @@ namespace forge {
 inline constexpr const char *kQueueFormat = "forge-queue/1";
 
 struct QueueHeader {
-  std::string generated_at;  // RFC 3339 UTC
-  std::string since;         // YYYY-MM-DD
-  std::string dump_source;   // path or URL given to --dump
+  std::string generated_at; // RFC 3339 UTC
+  std::string since;        // YYYY-MM-DD
+  std::string dump_source;  // path or URL given to --dump
   std::string dump_timestamp;
 };
 
@@ -23,7 +23,8 @@ nlohmann::ordered_json queue_to_json(const QueueHeader &header, const Selection 
 nlohmann::ordered_json funnel_to_json(const Funnel &funnel);
 
 // Writes queue.json and funnel.json into `out_dir`, each atomically.
-void write_queue_files(const std::filesystem::path &out_dir, const QueueHeader &header, const Selection &selection);
+void write_queue_files(const std::filesystem::path &out_dir, const QueueHeader &header,
+                       const Selection &selection);
 
 struct Queue {
   QueueHeader header;
@@ -35,7 +36,10 @@ struct Queue {
 // a wrong format tag or a malformed crate entry, Error(io) when it cannot be read.
 Queue read_queue(const std::filesystem::path &path);
 
+// The same for a queue document already in memory; `source` names it in errors. Ignores funnel.json.
+Queue parse_queue(std::string_view text, const std::string &source);
+
 // The crate of that name in the queue, or nullptr.
 const QueuedCrate *find_crate(const Queue &queue, std::string_view name);
 
-}  // namespace forge
+} // namespace forge
