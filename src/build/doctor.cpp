@@ -297,7 +297,7 @@ std::vector<std::string> cargo_problems(const DoctorReport &r, const BuilderSett
     if (!configured) {
       problems.push_back(fmt::format("no linker configured for {} (a foreign target: set a linker for it, e.g. "
                                      "{}-linux-gnu-gcc)",
-                                     target.triple, arch_of(target.triple)));
+                                     target.triple, arch_of(host_triplet(target.triple))));
     }
   }
   return problems;

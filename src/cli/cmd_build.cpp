@@ -57,13 +57,7 @@ BuildRequest to_request(const BuildFlags &f) {
   r.settings.jobs = f.jobs;
   r.settings.offline = f.offline;
   r.settings.extra_rustflags = f.rustflags;
-  for (const auto &l : f.linkers) {
-    const auto eq = l.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == l.size()) {
-      fail(ExitCode::usage, "--linker must be TRIPLE=PROGRAM, not '{}'", l);
-    }
-    r.settings.linkers.emplace_back(l.substr(0, eq), l.substr(eq + 1));
-  }
+  r.settings.linkers = parse_linkers(f.linkers);
   r.features = parse_feature_mode(f.features);
   if (!f.queue.empty()) {
     r.queue = f.queue;
