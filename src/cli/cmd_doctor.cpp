@@ -23,14 +23,16 @@ struct DoctorFlags {
   bool json = false;
 };
 
-}  // namespace
+} // namespace
 
 void add_doctor(CLI::App &app, Action &action) {
   auto f = std::make_shared<DoctorFlags>();
-  auto *cmd = app.add_subcommand("doctor", "Say what can build here: toolchains and their targets, cargo, cross and "
-                                           "container engines, zig, linkers, free disk, and the builder `auto` "
-                                           "picks per target (exit 9 when no target can build)");
-  cmd->add_option("--target", f->targets, "Targets to plan, as for build (default: all = the four musl targets)");
+  auto *cmd =
+      app.add_subcommand("doctor", "Say what can build here: toolchains and their targets, cargo, cross and "
+                                   "container engines, zig, linkers, free disk, and the builder `auto` "
+                                   "picks per target (exit 9 when no target can build)");
+  cmd->add_option("--target", f->targets,
+                  "Targets to plan, as for build (default: all = the four musl targets)");
   cmd->add_option("--toolchain", f->toolchain, "rustup toolchain the build would use; empty for none")
       ->capture_default_str();
   cmd->add_option("--cargo", f->cargo, "cargo program the build would use")->capture_default_str();
@@ -45,7 +47,8 @@ void add_doctor(CLI::App &app, Action &action) {
       settings.cargo_program = f->cargo;
       settings.cross_program = f->cross;
       settings.linkers = parse_linkers(f->linkers);
-      const std::vector<std::string> targets = f->targets.empty() ? std::vector<std::string>{"all"} : f->targets;
+      const std::vector<std::string> targets =
+          f->targets.empty() ? std::vector<std::string>{"all"} : f->targets;
       const DoctorReport report = run_doctor(settings, targets, f->out, cache_dir());
       if (f->json) {
         fmt::print("{}\n", doctor_to_json(report).dump(2));
@@ -69,4 +72,4 @@ std::vector<std::pair<std::string, std::string>> parse_linkers(const std::vector
   return out;
 }
 
-}  // namespace forge::cli
+} // namespace forge::cli

@@ -11,25 +11,26 @@ namespace {
 std::string key_to_option(std::string key) {
   for (char &c : key) {
     if (c == '_') {
-      c = '-';  // `keep_build_dir` and `keep-build-dir` both name --keep-build-dir
+      c = '-'; // `keep_build_dir` and `keep-build-dir` both name --keep-build-dir
     }
   }
   return key;
 }
 
 std::string scalar_text(const toml::node &node, const std::string &where) {
-  if (auto s = node.value<std::string>()) {
-    return *s;
+  // Exact types only: toml++'s value<bool>() also converts integers, which turned `jobs = 2` into "true".
+  if (const auto *s = node.as_string()) {
+    return s->get();
   }
-  if (auto b = node.value<bool>()) {
-    return *b ? "true" : "false";
+  if (const auto *b = node.as_boolean()) {
+    return b->get() ? "true" : "false";
   }
-  if (auto i = node.value<int64_t>()) {
-    return std::to_string(*i);
+  if (const auto *i = node.as_integer()) {
+    return std::to_string(i->get());
   }
-  if (auto d = node.value<double>()) {
+  if (const auto *d = node.as_floating_point()) {
     std::ostringstream ss;
-    ss << *d;
+    ss << d->get();
     return ss.str();
   }
   throw CLI::ConfigError("setting '" + where + "' must be a string, number, boolean or array of those");
@@ -63,7 +64,7 @@ void collect(const toml::table &table, std::vector<std::string> parents, std::ve
   }
 }
 
-}  // namespace
+} // namespace
 
 std::string TomlConfig::to_config(const CLI::App *app, bool default_also, bool /*write_description*/,
                                   std::string prefix) const {
@@ -76,7 +77,8 @@ std::string TomlConfig::to_config(const CLI::App *app, bool default_also, bool /
     if (name == "help" || name == "config" || name == "version") {
       continue;
     }
-    std::string value = opt->count() > 0 ? opt->as<std::string>() : (default_also ? opt->get_default_str() : "");
+    std::string value =
+        opt->count() > 0 ? opt->as<std::string>() : (default_also ? opt->get_default_str() : "");
     if (value.empty()) {
       continue;
     }
@@ -100,8 +102,8 @@ std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream &input) const 
     collect(table, {}, result);
   } catch (const toml::parse_error &e) {
     const auto &where = e.source().begin;
-    throw CLI::ConfigError("line " + std::to_string(where.line) + ", column " + std::to_string(where.column) + ": " +
-                           std::string(e.description()));
+    throw CLI::ConfigError("line " + std::to_string(where.line) + ", column " + std::to_string(where.column) +
+                           ": " + std::string(e.description()));
   }
   return result;
 }
@@ -143,4 +145,4 @@ std::filesystem::path find_config_file(int argc, char **argv, bool &explicit_fil
   return {};
 }
 
-}  // namespace forge::cli
+} // namespace forge::cli
