@@ -308,9 +308,47 @@ def test_sigint_stops_the_build_and_its_children(tmp):
     check("Compiling fx-sleep" in buildenv.check_log(res, d), "the log holds cargo's output so far")
 
 
+def test_library_only_crate_has_no_executables(tmp):
+    reg, _ = shared()
+    need(reg, "fx-lib-only")
+    r = build(tmp, "fx-lib-only")
+    res, d, log = failed(tmp, r, "fx-lib-only", "no-executables")
+    check("Finished" in log, "cargo itself succeeded", r)
+    check(not (d / "CHECKSUM").exists(), "no package files without executables", r)
+
+
+def test_more_reasons_from_real_builds(tmp):
+    """Each fixture fails one way for real; result.json must carry the classifier's reason and extras."""
+    reg, _ = shared()
+    cases = [
+        ("fx-build-script-panic", [], "build-script", False,
+         lambda res: res.get("failed_crate") == "fx-build-script-panic" and "refuses to run" in res["details"]),
+        ("fx-unresolvable", [], "dependency-resolution", False, lambda res: "serde" in res["details"]),
+        ("fx-git-dep", [], "network", True, lambda res: "offline" in res["details"]),
+        # rustup's stable has only the host's standard library here.
+        ("fx-ok", ["--target", "riscv64gc-unknown-linux-musl"], "target-not-installed", False,
+         lambda res: "riscv64gc-unknown-linux-musl" in res["details"] or "target" in res["details"]),
+    ]
+    for crate, extra, reason, spurious, details_ok in cases:
+        need(reg, crate)
+        sub = tmp / crate
+        sub.mkdir()
+        # With an extra --target both targets run (build_args gives the host's); the extra one is checked.
+        host = "riscv64-Linux" if extra else HOST
+        r = run_forge(*build_args(sub, crate, *extra), cwd=sub, env=build_env(sub, shared()[1]), timeout=TIMEOUT)
+        check(r.code == 8, f"{crate}: exit 8", r)
+        res, _ = load_result(sub / "out", host, crate, V, r)
+        buildenv.check_result_shape(res, r)
+        check(res["reason"] == reason, f"{crate}: reason {res['reason']!r}, expected {reason!r}: {res['details']!r}",
+              r)
+        check(res["spurious"] is spurious, f"{crate}: spurious {res['spurious']}", r)
+        check(details_ok(res), f"{crate}: details/extras: {res}", r)
+
+
 if __name__ == "__main__":
     main([test_missing_system_library, test_timeout_kills_the_whole_build, test_wrong_checksum_unpacks_nothing,
           test_compile_error_with_codes, test_link_error, test_dynamic_binary_is_not_static, test_missing_builder,
           test_crate_404_is_a_download_failure, test_stale_lock_is_retried_without_locked,
           test_features_retry_with_default_and_keeps_locked, test_all_features_only_fails_and_says_so,
-          test_sigint_stops_the_build_and_its_children])
+          test_sigint_stops_the_build_and_its_children, test_library_only_crate_has_no_executables,
+          test_more_reasons_from_real_builds])
