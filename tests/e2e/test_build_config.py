@@ -37,6 +37,10 @@ else:
     dest = Path(os.environ["CARGO_TARGET_DIR"]) / target / "release"
 dest.mkdir(parents=True, exist_ok=True)
 shutil.copy(__EXE__, dest / "fx-ok")
+if os.environ.get("FAKE_CARGO_MACHINE"):  # rewrite e_machine: an executable for another architecture
+    with open(dest / "fx-ok", "r+b") as f:
+        f.seek(18)
+        f.write(int(os.environ["FAKE_CARGO_MACHINE"]).to_bytes(2, "little"))
 print("    Finished `release` profile [optimized] target(s) in 0.01s")
 '''
 
@@ -195,7 +199,18 @@ def test_bad_values_in_the_build_table(tmp):
     expect_error(run_forge("--config", cfg, "build", CRATE, cwd=tmp, env=env), 2, "unknown setting", "no-such-setting")
 
 
+def test_executable_for_the_wrong_machine_is_refused(tmp):
+    reg, fake, log, env = setup(tmp)
+    cfg = write_config(tmp, reg, fake)
+    r = run_forge("--config", cfg, "build", CRATE, cwd=tmp, env=dict(env, FAKE_CARGO_MACHINE="183"), timeout=300)
+    check(r.code == 8, "an aarch64 executable from an x86_64 build fails the target", r)
+    res, d = load_result(tmp / "out-config", HOST, CRATE, V, r)
+    check(res["status"] == "failed" and "aarch64" in res["details"] and TRIPLE in res["details"],
+          f"details name both machines: {res['reason']} {res['details']!r}", r)
+    check(not (d / f"{CRATE}.json").exists() and not (d / CRATE).exists(), "nothing is packaged", r)
+
+
 if __name__ == "__main__":
     main([test_every_build_option_from_the_build_table, test_command_line_wins_over_the_build_table,
           test_timeout_and_grace_from_the_build_table, test_queue_and_crate_url_from_the_build_table,
-          test_bad_values_in_the_build_table])
+          test_bad_values_in_the_build_table, test_executable_for_the_wrong_machine_is_refused])
