@@ -21,4 +21,4 @@ void add_doctor(CLI::App &app, Action &action);
 // "TRIPLE=PROGRAM" strings (--linker) -> pairs; throws Error(usage) for anything else.
 std::vector<std::pair<std::string, std::string>> parse_linkers(const std::vector<std::string> &specs);
 
-} // namespace forge::cli
+}  // namespace forge::cli
