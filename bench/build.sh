@@ -5,8 +5,9 @@
 # taken from forge's own build.log (its "forge: attempt" and "forge: env:" lines), so both sides always run
 # the same thing. Warm caches (one untimed run of each first), a fresh target directory for every run on both
 # sides, alternating, RUNS runs each; prints the median wall times, the median ratio forge/cargo (target
-# <= 1.03) and forge's own peak RSS (VmHWM of the forge process, sampled every 20 ms; cargo and rustc are
-# children with their own memory).
+# <= 1.03), forge's wall time over the time its own cargo child ran (from build.log: forge's own overhead,
+# which machine load hardly moves, unlike the A/B ratio) and forge's own peak RSS (VmHWM of the forge
+# process, sampled every 20 ms; cargo and rustc are children with their own memory).
 #
 # Needs: librust-hexyl-dev (scripts/test-deps.sh) and rustup's stable toolchain (or CARGO=/usr/bin/cargo
 # TOOLCHAIN= for Debian's). Environment: FORGE_BIN (default ./build/src/forge), RUNS (default 5),
@@ -68,16 +69,21 @@ try:
         return dt, hwm
 
     def forge_run(n):
+        """-> (wall s, peak RSS KiB, out dir, seconds forge's cargo child ran as forge measured it)."""
         out = work / f"out-{n}"
         dt, hwm = timed(forge_argv + ["--out", str(out)])
-        res = json.loads((out / buildenv.HOST_OF.get(target, "x86_64-Linux") / "hexyl" / "0.8.0" / "result.json")
-                         .read_text())
+        result_dir = out / buildenv.HOST_OF.get(target, "x86_64-Linux") / "hexyl" / "0.8.0"
+        res = json.loads((result_dir / "result.json").read_text())
         if res["status"] != "built":
             sys.exit(f"bench: forge did not build hexyl: {res['reason']} {res['details']}")
-        return dt, hwm, out
+        child = None
+        for line in (result_dir / "build.log").read_text().splitlines():
+            if line.startswith("forge: attempt 1 finished in "):
+                child = float(line.split()[5])
+        return dt, hwm, out, child
 
     # Warm-up forge run: also tells the exact cargo argv and environment forge uses.
-    _, _, out0 = forge_run(0)
+    _, _, out0, _ = forge_run(0)
     log = (out0 / buildenv.HOST_OF.get(target, "x86_64-Linux") / "hexyl" / "0.8.0" / "build.log").read_text()
     cargo_argv, cargo_env, unset = None, {}, []
     for line in log.splitlines():
@@ -106,26 +112,34 @@ try:
     print(f"cargo command (from forge's build.log): {shlex.join(cargo_argv)}")
     print("environment: " + " ".join(f"{k}={shlex.quote(v)}" for k, v in cargo_env.items() if k != "CARGO_TARGET_DIR"))
     cargo_run(0)  # warm-up
-    f_times, c_times, ratios, hwms = [], [], [], []
+    f_times, c_times, ratios, hwms, own = [], [], [], [], []
     for i in range(1, runs + 1):
         # Alternate which side goes first so a drifting machine load favours neither.
         if i % 2:
-            fdt, hwm, out = forge_run(i)
+            fdt, hwm, out, child = forge_run(i)
             cdt = cargo_run(i)
         else:
             cdt = cargo_run(i)
-            fdt, hwm, out = forge_run(i)
+            fdt, hwm, out, child = forge_run(i)
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(work / "forge-builds", ignore_errors=True)
         f_times.append(fdt)
         c_times.append(cdt)
         ratios.append(fdt / cdt)
         hwms.append(hwm)
-        print(f"run {i}: forge {fdt:6.2f} s   cargo {cdt:6.2f} s   ratio {fdt / cdt:.3f}   forge peak RSS "
-              f"{hwm / 1024:.1f} MiB", flush=True)
+        # forge's own share of its wall time: everything but the cargo child it ran (fetch, verify, unpack,
+        # ELF checks, hashes, metadata, process start-up). Unlike the A/B ratio, machine load hardly moves it.
+        if child:
+            own.append(fdt / child)
+        print(f"run {i}: forge {fdt:6.2f} s   cargo {cdt:6.2f} s   ratio {fdt / cdt:.3f}   "
+              f"forge wall / its cargo child {fdt / child if child else float('nan'):.3f}   "
+              f"forge peak RSS {hwm / 1024:.1f} MiB", flush=True)
     print(f"\nmedian wall: forge {statistics.median(f_times):.2f} s, cargo {statistics.median(c_times):.2f} s")
     print(f"median ratio forge/cargo: {statistics.median(ratios):.3f} (target <= 1.03); "
           f"ratio of medians {statistics.median(f_times) / statistics.median(c_times):.3f}")
+    if own:
+        print(f"median forge wall / its own cargo child: {statistics.median(own):.3f} "
+              f"(child time from build.log)")
     print(f"forge peak RSS: {max(hwms) / 1024:.1f} MiB")
 finally:
     shutil.rmtree(work, ignore_errors=True)

@@ -369,7 +369,7 @@ private:
       out_.failure = simple_failure("internal", "interrupted");
       return inv;
     }
-    log_ << fmt::format("forge: attempt {} finished in {:.1f} s: {}\n", attempts_, r.seconds,
+    log_ << fmt::format("forge: attempt {} finished in {:.2f} s: {}\n", attempts_, r.seconds,
                         r.timed_out          ? "timed out"
                         : r.term_signal != 0 ? fmt::format("killed by signal {}", r.term_signal)
                                              : fmt::format("exit status {}", r.exit_code));
