@@ -50,28 +50,38 @@ try:
     def timed(argv, cwd=None, extra_env=None):
         """-> (wall seconds, peak VmHWM of that process in KiB); exits on failure."""
         e = dict(env, **(extra_env or {}))
+        errfile = tempfile.TemporaryFile()  # not a pipe: cargo --verbose would fill it and block
         t0 = time.perf_counter()
         p = subprocess.Popen(argv, cwd=cwd, env=e, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+                             stderr=errfile)
         hwm = 0
+        cpu = 0.0  # the process's own user+system time (not its children's), last seen
+        tick = os.sysconf("SC_CLK_TCK")
         while p.poll() is None:
             try:
                 for line in open(f"/proc/{p.pid}/status"):
                     if line.startswith("VmHWM:"):
                         hwm = max(hwm, int(line.split()[1]))
-            except (OSError, ValueError):
+                fields = open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()
+                cpu = (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, ValueError, IndexError):
                 pass
             time.sleep(0.02)
+        timed.cpu = cpu
         dt = time.perf_counter() - t0
-        err = p.stderr.read().decode(errors="replace")
+        errfile.seek(0)
+        err = errfile.read().decode(errors="replace")
         if p.returncode != 0:
             sys.exit(f"bench: {shlex.join(argv)} failed with exit {p.returncode}\n{err[-3000:]}")
         return dt, hwm
+
+    cpus = []
 
     def forge_run(n):
         """-> (wall s, peak RSS KiB, out dir, seconds forge's cargo child ran as forge measured it)."""
         out = work / f"out-{n}"
         dt, hwm = timed(forge_argv + ["--out", str(out)])
+        cpus.append(timed.cpu)
         result_dir = out / buildenv.HOST_OF.get(target, "x86_64-Linux") / "hexyl" / "0.8.0"
         res = json.loads((result_dir / "result.json").read_text())
         if res["status"] != "built":
@@ -140,7 +150,8 @@ try:
     if own:
         print(f"median forge wall / its own cargo child: {statistics.median(own):.3f} "
               f"(child time from build.log)")
-    print(f"forge peak RSS: {max(hwms) / 1024:.1f} MiB")
+    print(f"forge peak RSS: {max(hwms) / 1024:.1f} MiB; forge's own CPU time (user+sys, not its children's): "
+          f"median {statistics.median(cpus[1:]):.2f} s")
 finally:
     shutil.rmtree(work, ignore_errors=True)
 PY
