@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Why: the `forge build` end-to-end tests build real crates offline: hexyl's sources from Debian's cargo
-# directory source, b3sum as an independent BLAKE3, and toolchains.md's Recipe A for a genuine aarch64
-# cross build run under qemu (Debian's rustc/cargo with the arm64 std, the cross gcc and libc). This
-# installs what is missing on Debian 12 (as root, or through sudo), non-interactively; when everything is
-# present it only asks dpkg and exits. rustup's stable toolchain (~/.cargo/bin) is not an apt package:
-# the tests that need it skip when it is absent.
+# Why: the `forge build` end-to-end tests build real crates offline: hexyl's sources and the pkg-config crate
+# (for the missing-library fixture) from Debian's cargo directory source, b3sum as an independent BLAKE3,
+# and toolchains.md's Recipe A for a genuine aarch64 cross build run under qemu (Debian's rustc/cargo with
+# the arm64 std, the cross gcc and libc). This installs what is missing on Debian 12 (as root, or through
+# sudo), non-interactively; when everything is present it only asks dpkg and exits. rustup's stable
+# toolchain (~/.cargo/bin) is not an apt package: the tests that need it skip when it is absent.
 set -euo pipefail
 
-native=(librust-hexyl-dev b3sum qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross rustc-web cargo-web
+native=(librust-hexyl-dev librust-pkg-config-dev b3sum qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross rustc-web cargo-web
   pkg-config zlib1g-dev python3)
 foreign=(libstd-rust-web-dev:arm64)
 

@@ -68,7 +68,8 @@ std::chrono::milliseconds parse_duration(const std::string &text) {
 namespace {
 
 int64_t now_micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -141,8 +142,8 @@ json result_json(const JobContext &ctx, const TargetOutcome &t, const std::vecto
                  const std::string &feature_mode, const std::string &started_at, double duration) {
   json exes = json::array();
   for (const auto &e : t.executables) {
-    exes.push_back(json{{"name", e.name}, {"size", e.size}, {"bsum", e.bsum}, {"shasum", e.shasum},
-                        {"static", e.is_static}});
+    exes.push_back(json{
+        {"name", e.name}, {"size", e.size}, {"bsum", e.bsum}, {"shasum", e.shasum}, {"static", e.is_static}});
   }
   json j{{"format", kResultFormat},
          {"crate", ctx.src.name},
@@ -236,7 +237,8 @@ public:
                       result_json(ctx_, out_, argv_, feature_mode_, started_at_, secs).dump(2) + "\n");
     for (const auto &e : out_.executables) {
       if (out_.built) {
-        fs::copy_file(staging_ / "build.log", staging_ / (e.name + ".log"), fs::copy_options::overwrite_existing, ec);
+        fs::copy_file(staging_ / "build.log", staging_ / (e.name + ".log"),
+                      fs::copy_options::overwrite_existing, ec);
       }
     }
     promote(staging_, out_.dir);
@@ -250,7 +252,8 @@ private:
   void build() {
     std::error_code ec;
     const fs::path root = req_.build_root.empty() ? cache_dir() / "builds" : req_.build_root;
-    build_dir_ = root / fmt::format("{}-{}-{}-{}", ctx_.src.name, ctx_.src.version, out_.target.triple, ::getpid());
+    build_dir_ =
+        root / fmt::format("{}-{}-{}-{}", ctx_.src.name, ctx_.src.version, out_.target.triple, ::getpid());
     fs::remove_all(build_dir_, ec);
     fs::create_directories(build_dir_, ec);
     if (ec) {
@@ -274,8 +277,9 @@ private:
       return;
     }
     if (manifest.name != ctx_.src.name || manifest.version != ctx_.src.version) {
-      out_.failure = simple_failure("internal", fmt::format("Cargo.toml says {} {}, expected {} {}", manifest.name,
-                                                            manifest.version, ctx_.src.name, ctx_.src.version));
+      out_.failure =
+          simple_failure("internal", fmt::format("Cargo.toml says {} {}, expected {} {}", manifest.name,
+                                                 manifest.version, ctx_.src.name, ctx_.src.version));
       return;
     }
     license_text_ = collect_license_text(crate_dir, manifest);
@@ -313,7 +317,8 @@ private:
         return;
       }
       if (i + 1 < sets.size()) {
-        log_ << "forge: --all-features failed (" << out_.failure->reason << "); retrying with default features\n";
+        log_ << "forge: --all-features failed (" << out_.failure->reason
+             << "); retrying with default features\n";
         out_.failure.reset();
       }
     }
@@ -329,7 +334,8 @@ private:
     const fs::path artifact_dir = build_dir_ / "artifacts";
     std::error_code ec;
     fs::remove_all(artifact_dir, ec);
-    BuildInvocation inv = make_invocation(req_.settings, out_.target, features, locked, target_dir, artifact_dir);
+    BuildInvocation inv =
+        make_invocation(req_.settings, out_.target, features, locked, target_dir, artifact_dir);
     argv_ = inv.argv;
     feature_mode_ = feature_set_name(features);
     ProcessSpec spec;
@@ -345,6 +351,11 @@ private:
       shown += (shown.empty() ? "" : " ") + a;
     }
     log_ << fmt::format("forge: attempt {}: {}\n", attempts_, shown);
+    // What forge adds to the inherited environment, so the attempt can be rerun by hand (no secrets here).
+    for (const auto &[key, value] : inv.env) {
+      log_ << (value.empty() ? fmt::format("forge: env: unset {}\n", key)
+                             : fmt::format("forge: env: {}={}\n", key, value));
+    }
     log_.flush();
     spdlog::info("{} {} [{}]: {}", ctx_.src.name, ctx_.src.version, out_.target.triple, shown);
     const ProcessResult r = run_process(spec);
@@ -358,8 +369,8 @@ private:
       out_.failure = simple_failure("internal", "interrupted");
       return inv;
     }
-    log_ << fmt::format("forge: attempt {} finished in {:.1f} s: {}\n", attempts_, r.seconds,
-                        r.timed_out ? "timed out"
+    log_ << fmt::format("forge: attempt {} finished in {:.2f} s: {}\n", attempts_, r.seconds,
+                        r.timed_out          ? "timed out"
                         : r.term_signal != 0 ? fmt::format("killed by signal {}", r.term_signal)
                                              : fmt::format("exit status {}", r.exit_code));
     if (!r.ok()) {
@@ -400,13 +411,15 @@ private:
       info.shasum = sha256_file_hex(p);
       info.is_static = elf->is_static();
       if (machine != 0 && elf->machine != machine) {
-        out_.failure = simple_failure("internal", fmt::format("{} is built for {}, not {}", info.name,
-                                                              elf_machine_name(elf->machine), out_.target.triple));
+        out_.failure =
+            simple_failure("internal", fmt::format("{} is built for {}, not {}", info.name,
+                                                   elf_machine_name(elf->machine), out_.target.triple));
         return;
       }
       if (!info.is_static) {
-        dynamic.push_back(info.name + (elf->has_interp ? " (interpreter " + elf->interp + ")" : "") +
-                          (elf->needed.empty() ? "" : " needs " + fmt::format("{}", fmt::join(elf->needed, ", "))));
+        dynamic.push_back(
+            info.name + (elf->has_interp ? " (interpreter " + elf->interp + ")" : "") +
+            (elf->needed.empty() ? "" : " needs " + fmt::format("{}", fmt::join(elf->needed, ", "))));
       }
       out_.executables.push_back(info);
     }
@@ -416,7 +429,8 @@ private:
       for (const auto &p : exes) {
         fs::copy_file(p, staging_ / "not-static" / p.filename(), fs::copy_options::overwrite_existing, ec);
       }
-      out_.failure = simple_failure("not-static", "dynamically linked: " + fmt::format("{}", fmt::join(dynamic, "; ")));
+      out_.failure =
+          simple_failure("not-static", "dynamically linked: " + fmt::format("{}", fmt::join(dynamic, "; ")));
       return;
     }
     write_package(exes);
@@ -487,7 +501,7 @@ private:
   int attempts_ = 0;
 };
 
-}  // namespace
+} // namespace
 
 BuildOutcome run_build(const BuildRequest &req) {
   BuildOutcome outcome;
@@ -556,4 +570,4 @@ BuildOutcome run_build(const BuildRequest &req) {
   return outcome;
 }
 
-}  // namespace forge
+} // namespace forge

@@ -50,13 +50,19 @@ FeatureMode parse_feature_mode(const std::string &text) {
   fail(ExitCode::usage, "--features must be all, default or all-then-default, not '{}'", text);
 }
 
-std::string feature_set_name(FeatureSet set) { return set == FeatureSet::all ? "all" : "default"; }
+std::string feature_set_name(FeatureSet set) {
+  return set == FeatureSet::all ? "all" : "default";
+}
 
-bool toolchain_is_nightly(const std::string &toolchain) { return toolchain.rfind("nightly", 0) == 0; }
+bool toolchain_is_nightly(const std::string &toolchain) {
+  return toolchain.rfind("nightly", 0) == 0;
+}
 
 bool uses_artifact_dir(const BuilderSettings &s) {
-  // cross and zigbuild run the nightly toolchain of the original pipeline; plain cargo only when nightly.
-  return s.kind != BuilderKind::cargo || toolchain_is_nightly(s.toolchain);
+  // `--artifact-dir` needs `-Z unstable-options`, which only nightly accepts, whichever front end (cross,
+  // cargo-zigbuild, cargo) passes it on; any other toolchain leaves the executables in
+  // target/<triple>/release.
+  return toolchain_is_nightly(s.toolchain);
 }
 
 std::string rustflags_for(const Target &target, const std::string &extra) {
@@ -66,9 +72,10 @@ std::string rustflags_for(const Target &target, const std::string &extra) {
     // libgcc_s to a static-pie link, and the result segfaults at start-up (measured with hexyl 0.8.0).
     flags += " -C default-linker-libraries=yes -C link-self-contained=yes";
   }
-  flags += " -C prefer-dynamic=no -C embed-bitcode=yes -C lto=yes -C opt-level=3 -C debuginfo=none"
-           " -C strip=symbols -C link-arg=-Wl,-S -C link-arg=-Wl,--build-id=none -C link-arg=-Wl,--discard-all"
-           " -C link-arg=-Wl,--strip-all";
+  flags +=
+      " -C prefer-dynamic=no -C embed-bitcode=yes -C lto=yes -C opt-level=3 -C debuginfo=none"
+      " -C strip=symbols -C link-arg=-Wl,-S -C link-arg=-Wl,--build-id=none -C link-arg=-Wl,--discard-all"
+      " -C link-arg=-Wl,--strip-all";
   if (!extra.empty()) {
     flags += " " + extra;
   }
@@ -83,10 +90,11 @@ std::string env_triple(const std::string &triple) {
   });
   return out;
 }
-}  // namespace
+} // namespace
 
-BuildInvocation make_invocation(const BuilderSettings &s, const Target &target, FeatureSet features, bool locked,
-                                const std::filesystem::path &target_dir, const std::filesystem::path &artifact_dir) {
+BuildInvocation make_invocation(const BuilderSettings &s, const Target &target, FeatureSet features,
+                                bool locked, const std::filesystem::path &target_dir,
+                                const std::filesystem::path &artifact_dir) {
   BuildInvocation inv;
   const std::string plus = s.toolchain.empty() ? "" : "+" + s.toolchain;
   switch (s.kind) {
@@ -147,7 +155,7 @@ BuildInvocation make_invocation(const BuilderSettings &s, const Target &target, 
       {"OPENSSL_STATIC", "1"},
       {"RUST_MIN_STACK", "33554432"},
       {"CARGO_TERM_COLOR", "never"},
-      {"CARGO_ENCODED_RUSTFLAGS", ""},  // empty = removed: an inherited one would override RUSTFLAGS
+      {"CARGO_ENCODED_RUSTFLAGS", ""}, // empty = removed: an inherited one would override RUSTFLAGS
   };
   for (const auto &[triple, linker] : s.linkers) {
     if (triple == target.triple) {
@@ -161,8 +169,8 @@ BuilderChoice choose_builder(bool container_engine_ok, bool have_cross, bool hav
   if (have_cross && container_engine_ok) {
     return {BuilderKind::cross, "cross is installed and a container engine answers"};
   }
-  std::string why = have_cross ? "cross is installed but no container engine answers"
-                               : "cross is not installed";
+  std::string why =
+      have_cross ? "cross is installed but no container engine answers" : "cross is not installed";
   if (have_zigbuild) {
     return {BuilderKind::zigbuild, why + "; cargo-zigbuild is installed"};
   }
@@ -198,7 +206,8 @@ BuilderChoice detect_builder(const BuilderSettings &s) {
       spec.env = make_environment({});
       spec.timeout = std::chrono::seconds(10);
       spec.grace = std::chrono::seconds(1);
-      spec.log_path = std::filesystem::temp_directory_path() / ("forge-engine-probe-" + std::to_string(::getpid()));
+      spec.log_path =
+          std::filesystem::temp_directory_path() / ("forge-engine-probe-" + std::to_string(::getpid()));
       const ProcessResult r = run_process(spec);
       std::error_code ec;
       std::filesystem::remove(spec.log_path, ec);
@@ -212,4 +221,4 @@ BuilderChoice detect_builder(const BuilderSettings &s) {
   return choose_builder(engine, have_cross, have_zigbuild);
 }
 
-}  // namespace forge
+} // namespace forge

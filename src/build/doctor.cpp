@@ -28,7 +28,7 @@ constexpr const char *kSystemRustc = "/usr/bin/rustc";
 
 struct ProbeOutput {
   bool ok = false;
-  std::vector<std::string> lines;  // the child's output lines, without the log's elapsed-time prefix
+  std::vector<std::string> lines; // the child's output lines, without the log's elapsed-time prefix
 };
 
 // "[mm:ss.mmm] text" -> "text"; other lines unchanged.
@@ -65,8 +65,8 @@ ProbeOutput probe(const std::vector<std::string> &argv) {
     spec.timeout = std::chrono::seconds(10);
     spec.grace = std::chrono::seconds(1);
     spec.log_cap_bytes = 1 << 20;
-    log_path = fs::temp_directory_path() /
-               fmt::format("forge-doctor-{}-{}.log", ::getpid(), counter.fetch_add(1));
+    log_path =
+        fs::temp_directory_path() / fmt::format("forge-doctor-{}-{}.log", ::getpid(), counter.fetch_add(1));
     spec.log_path = log_path;
     const ProcessResult r = run_process(spec);
     out.ok = r.ok();
@@ -87,7 +87,9 @@ ProbeOutput probe(const std::vector<std::string> &argv) {
   return out;
 }
 
-std::string first_line(const ProbeOutput &p) { return p.ok && !p.lines.empty() ? p.lines.front() : ""; }
+std::string first_line(const ProbeOutput &p) {
+  return p.ok && !p.lines.empty() ? p.lines.front() : "";
+}
 
 std::string env_or(const char *name, const std::string &fallback) {
   const char *v = std::getenv(name);
@@ -103,7 +105,9 @@ fs::path cargo_home_bin() {
   return fs::path(env_or("HOME", "/root")) / ".cargo" / "bin";
 }
 
-bool executable(const fs::path &p) { return ::access(p.c_str(), X_OK) == 0; }
+bool executable(const fs::path &p) {
+  return ::access(p.c_str(), X_OK) == 0;
+}
 
 // Target triples under `sysroot`/lib/rustlib whose lib/ holds a libstd.
 std::vector<std::string> sysroot_targets(const fs::path &sysroot) {
@@ -142,7 +146,7 @@ void probe_toolchains(DoctorReport &report) {
       const std::string full = line.substr(0, space);
       const std::string rest = space == std::string::npos ? "" : trim(line.substr(space));
       if (full.empty() || (!rest.empty() && rest[0] != '(')) {
-        continue;  // e.g. "no installed toolchains"
+        continue; // e.g. "no installed toolchains"
       }
       std::string name = full;
       if (name.size() > host_suffix.size() && name.ends_with(host_suffix)) {
@@ -191,8 +195,9 @@ void probe_cargos(DoctorReport &report, const BuilderSettings &settings) {
     std::error_code ec;
     fs::path canonical = fs::weakly_canonical(fs::absolute(path, ec), ec);
     // rustup's proxies are all links to rustup: tell them apart by the proxy's own absolute path.
-    const std::string key = canonical.filename() == "rustup" ? fs::absolute(path, ec).lexically_normal().string()
-                                                             : canonical.string();
+    const std::string key = canonical.filename() == "rustup"
+                                ? fs::absolute(path, ec).lexically_normal().string()
+                                : canonical.string();
     if (!seen.insert(key).second) {
       continue;
     }
@@ -230,7 +235,9 @@ uint64_t free_bytes(const fs::path &dir) {
   return static_cast<uint64_t>(st.f_bavail) * static_cast<uint64_t>(st.f_frsize);
 }
 
-std::string arch_of(const std::string &triple) { return triple.substr(0, triple.find('-')); }
+std::string arch_of(const std::string &triple) {
+  return triple.substr(0, triple.find('-'));
+}
 
 bool is_rustup_proxy(const std::string &path) {
   std::error_code ec;
@@ -276,9 +283,10 @@ std::vector<std::string> cargo_problems(const DoctorReport &r, const BuilderSett
       problems.push_back(
           toolchain == kSystemToolchain
               ? fmt::format("the standard library for {} is not installed for /usr/bin/rustc", target.triple)
-              : fmt::format("the standard library for {} is not installed in toolchain '{}' (rustup target add "
-                            "--toolchain {} {})",
-                            target.triple, toolchain, toolchain, target.triple));
+              : fmt::format(
+                    "the standard library for {} is not installed in toolchain '{}' (rustup target add "
+                    "--toolchain {} {})",
+                    target.triple, toolchain, toolchain, target.triple));
     }
   }
   // Same architecture (gnu or musl) links with the host's cc; another architecture needs a cross linker.
@@ -295,9 +303,10 @@ std::vector<std::string> cargo_problems(const DoctorReport &r, const BuilderSett
       }
     }
     if (!configured) {
-      problems.push_back(fmt::format("no linker configured for {} (a foreign target: set a linker for it, e.g. "
-                                     "{}-linux-gnu-gcc)",
-                                     target.triple, arch_of(target.triple)));
+      problems.push_back(
+          fmt::format("no linker configured for {} (a foreign target: set a linker for it, e.g. "
+                      "{}-linux-gnu-gcc)",
+                      target.triple, arch_of(host_triplet(target.triple))));
     }
   }
   return problems;
@@ -322,7 +331,7 @@ std::string human_bytes(uint64_t bytes) {
   return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", value, units[unit]);
 }
 
-}  // namespace
+} // namespace
 
 DoctorReport::TargetPlan plan_target(const DoctorReport &r, const BuilderSettings &s, const Target &target) {
   DoctorReport::TargetPlan plan;
@@ -334,7 +343,7 @@ DoctorReport::TargetPlan plan_target(const DoctorReport &r, const BuilderSetting
   std::vector<std::string> problems;
   switch (choice.kind) {
   case BuilderKind::cross:
-    break;  // the container image supplies the standard library and the linker
+    break; // the container image supplies the standard library and the linker
   case BuilderKind::zigbuild:
     if (!r.have_zig) {
       problems.emplace_back("zig not found (cargo-zigbuild links with it)");
@@ -354,7 +363,7 @@ DoctorReport::TargetPlan plan_target(const DoctorReport &r, const BuilderSetting
 
 DoctorReport run_doctor(const BuilderSettings &settings, const std::vector<std::string> &target_specs,
                         const fs::path &out_dir, const fs::path &cache_dir) {
-  const std::vector<Target> targets = resolve_targets(target_specs);  // usage errors before any probe
+  const std::vector<Target> targets = resolve_targets(target_specs); // usage errors before any probe
   DoctorReport report;
   probe_toolchains(report);
   probe_cargos(report, settings);
@@ -413,7 +422,8 @@ std::string render_doctor(const DoctorReport &r, bool color) {
 
   out << heading("Zig");
   out << "  " << (r.have_zig ? yes : no) << " zig" << (r.have_zig ? "" : " not found") << "\n";
-  out << "  " << (r.have_zigbuild ? yes : no) << " cargo-zigbuild" << (r.have_zigbuild ? "" : " not found") << "\n";
+  out << "  " << (r.have_zigbuild ? yes : no) << " cargo-zigbuild" << (r.have_zigbuild ? "" : " not found")
+      << "\n";
 
   out << heading("Linkers");
   if (r.linkers.empty()) {
@@ -431,8 +441,8 @@ std::string render_doctor(const DoctorReport &r, bool color) {
 
   out << heading("Targets");
   for (const auto &t : r.targets) {
-    out << "  " << (t.can_build ? yes : no) << " " << t.triple << " (" << t.host << ") with " << t.builder << ": "
-        << t.reason << "\n";
+    out << "  " << (t.can_build ? yes : no) << " " << t.triple << " (" << t.host << ") with " << t.builder
+        << ": " << t.reason << "\n";
     if (!t.can_build) {
       out << "      " << t.why_not << "\n";
     }
@@ -480,4 +490,4 @@ nlohmann::ordered_json doctor_to_json(const DoctorReport &r) {
   return j;
 }
 
-}  // namespace forge
+} // namespace forge

@@ -75,6 +75,7 @@ int run(int argc, char **argv) {
   Action action;
   add_ingest(app, action);
   add_build(app, action);
+  add_doctor(app, action);
 
   try {
     app.parse(argc, argv);

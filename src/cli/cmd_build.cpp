@@ -30,10 +30,11 @@ struct BuildFlags {
   bool offline = false;
   std::vector<std::string> linkers;
   std::string rustflags;
-  uint64_t max_crate_bytes = uint64_t{2} << 30;
+  UnpackLimits limits;
   uint64_t log_cap = 8 << 20;
-  std::string owner = "pkgforge-cargo";
-  std::string repo = "pkgforge-cargo";
+  int download_attempts = 5;
+  double download_backoff = 1.0;
+  SoarNaming naming;
 };
 
 BuildRequest to_request(const BuildFlags &f) {
@@ -57,13 +58,7 @@ BuildRequest to_request(const BuildFlags &f) {
   r.settings.jobs = f.jobs;
   r.settings.offline = f.offline;
   r.settings.extra_rustflags = f.rustflags;
-  for (const auto &l : f.linkers) {
-    const auto eq = l.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == l.size()) {
-      fail(ExitCode::usage, "--linker must be TRIPLE=PROGRAM, not '{}'", l);
-    }
-    r.settings.linkers.emplace_back(l.substr(0, eq), l.substr(eq + 1));
-  }
+  r.settings.linkers = parse_linkers(f.linkers);
   r.features = parse_feature_mode(f.features);
   if (!f.queue.empty()) {
     r.queue = f.queue;
@@ -75,19 +70,21 @@ BuildRequest to_request(const BuildFlags &f) {
   r.build_root = f.build_dir;
   r.index_url = f.index_url;
   r.crate_url = f.crate_url;
-  r.limits.max_bytes = f.max_crate_bytes;
+  r.limits = f.limits;
   r.log_cap_bytes = f.log_cap;
-  r.naming.owner = f.owner;
-  r.naming.repo = f.repo;
+  r.download_attempts = f.download_attempts;
+  r.download_backoff_s = f.download_backoff;
+  r.naming = f.naming;
   return r;
 }
 
-}  // namespace
+} // namespace
 
 void add_build(CLI::App &app, Action &action) {
   auto f = std::make_shared<BuildFlags>();
-  auto *cmd = app.add_subcommand("build", "Build one crate for one or more targets into verified static executables "
-                                          "with soar metadata");
+  auto *cmd =
+      app.add_subcommand("build", "Build one crate for one or more targets into verified static executables "
+                                  "with soar metadata");
   cmd->add_option("crate", f->spec, "CRATE or CRATE@VERSION")->required();
   cmd->add_option("--target", f->targets,
                   "x86_64, aarch64, riscv64, loongarch64 (the *-linux-musl triples), all, or a rustc triple; "
@@ -95,32 +92,66 @@ void add_build(CLI::App &app, Action &action) {
   cmd->add_option("--builder", f->builder, "auto, cross, zigbuild or cargo")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "cross", "zigbuild", "cargo"}));
-  cmd->add_option("--toolchain", f->toolchain, "rustup toolchain (+NAME); empty for none")->capture_default_str();
+  cmd->add_option("--toolchain", f->toolchain, "rustup toolchain (+NAME); empty for none")
+      ->capture_default_str();
   cmd->add_option("--queue", f->queue, "queue.json giving the version and checksum");
-  cmd->add_option("--out", f->out, "Output directory: <out>/<host>/<crate>/<version>/")->capture_default_str();
+  cmd->add_option("--out", f->out, "Output directory: <out>/<host>/<crate>/<version>/")
+      ->capture_default_str();
   cmd->add_option("--jobs", f->jobs, "cargo --jobs (default: cores + 1)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--timeout", f->timeout, "Per-target build timeout, e.g. 30m, 90s")->capture_default_str();
-  cmd->add_option("--grace", f->grace, "Time between SIGTERM and SIGKILL at the timeout")->capture_default_str();
+  cmd->add_option("--grace", f->grace, "Time between SIGTERM and SIGKILL at the timeout")
+      ->capture_default_str();
   cmd->add_option("--features", f->features, "all, default or all-then-default")
       ->capture_default_str()
       ->check(CLI::IsMember({"all", "default", "all-then-default"}));
   cmd->add_flag("--keep-build-dir", f->keep_build_dir, "Keep the unpacked crate and cargo's target dir");
   cmd->add_option("--build-dir", f->build_dir, "Where build directories go (default: <cache>/builds)");
   cmd->add_option("--index-url", f->index_url, "Sparse index root")->capture_default_str();
-  cmd->add_option("--crate-url", f->crate_url,
-                  "Download URL template ({crate} {version} {prefix} {lowerprefix} {sha256-checksum}); default: "
-                  "the index's config.json dl");
+  cmd->add_option(
+      "--crate-url", f->crate_url,
+      "Download URL template ({crate} {version} {prefix} {lowerprefix} {sha256-checksum}); default: "
+      "the index's config.json dl");
   cmd->add_option("--cargo", f->cargo, "cargo program (e.g. /usr/bin/cargo)")->capture_default_str();
   cmd->add_option("--cross", f->cross, "cross program")->capture_default_str();
   cmd->add_flag("--offline", f->offline, "Pass --offline to cargo (directory sources, prefetched deps)");
   cmd->add_option("--linker", f->linkers, "TRIPLE=PROGRAM linker for a foreign target; repeatable");
   cmd->add_option("--rustflags", f->rustflags, "Extra RUSTFLAGS appended to forge's static-linking flags");
-  cmd->add_option("--max-crate-bytes", f->max_crate_bytes, "Refuse .crate archives that unpack to more than this")
+  cmd->add_option("--max-crate-bytes", f->limits.max_bytes,
+                  "Refuse .crate archives that unpack to more than this")
+      ->capture_default_str();
+  cmd->add_option("--max-crate-entries", f->limits.max_entries, "Refuse .crate archives with more entries")
+      ->capture_default_str();
+  cmd->add_option("--max-crate-file-bytes", f->limits.max_file_bytes,
+                  "Refuse .crate archives with a larger file")
       ->capture_default_str();
   cmd->add_option("--log-cap", f->log_cap, "Keep at most this many bytes of build log (head and tail)")
       ->capture_default_str();
-  cmd->add_option("--owner", f->owner, "OCI owner/namespace used in metadata URLs")->capture_default_str();
-  cmd->add_option("--repo-name", f->repo, "Repository name in pkg_id (<repo>.<crate>.stable)")->capture_default_str();
+  cmd->add_option("--download-attempts", f->download_attempts, "Tries for a failing index or .crate download")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--download-backoff", f->download_backoff,
+                  "Seconds to wait after the first failed try (doubled each time)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  // Metadata naming: markers {owner} {repo} {registry} {crate} {exe} {version} {host} {tag}.
+  cmd->add_option("--owner", f->naming.owner, "OCI owner/namespace used in metadata URLs")
+      ->capture_default_str();
+  cmd->add_option("--repo-name", f->naming.repo, "Repository name in pkg_id (<repo>.<crate>.stable)")
+      ->capture_default_str();
+  cmd->add_option("--registry", f->naming.registry, "OCI registry host in ghcr_pkg/ghcr_url")
+      ->capture_default_str();
+  cmd->add_option("--oci-repository", f->naming.ghcr_pkg, "Template of the OCI repository of an executable")
+      ->capture_default_str();
+  cmd->add_option("--download-url", f->naming.download_url, "Template of download_url")
+      ->capture_default_str();
+  cmd->add_option("--build-log-url", f->naming.build_log_url,
+                  "Template of build_log (when GITHUB_* gives none)")
+      ->capture_default_str();
+  cmd->add_option("--manifest-url", f->naming.manifest_url, "Template of manifest_url")
+      ->capture_default_str();
+  cmd->add_option("--maintainer", f->naming.maintainer, "maintainer entry of every record")
+      ->capture_default_str();
+  cmd->add_option("--note", f->naming.note, "note entry of every record")->capture_default_str();
   cmd->callback([&action, f] {
     action = [f] {
       const BuildOutcome out = run_build(to_request(*f));
@@ -145,4 +176,4 @@ void add_build(CLI::App &app, Action &action) {
   });
 }
 
-}  // namespace forge::cli
+} // namespace forge::cli

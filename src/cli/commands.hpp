@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace forge::cli {
 
@@ -14,5 +16,9 @@ using Action = std::function<int()>;
 // Adds `forge ingest` to `app`; sets `action` when it is the chosen subcommand.
 void add_ingest(CLI::App &app, Action &action);
 void add_build(CLI::App &app, Action &action);
+void add_doctor(CLI::App &app, Action &action);
+
+// "TRIPLE=PROGRAM" strings (--linker) -> pairs; throws Error(usage) for anything else.
+std::vector<std::pair<std::string, std::string>> parse_linkers(const std::vector<std::string> &specs);
 
 }  // namespace forge::cli

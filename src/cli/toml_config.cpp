@@ -18,18 +18,19 @@ std::string key_to_option(std::string key) {
 }
 
 std::string scalar_text(const toml::node &node, const std::string &where) {
-  if (auto s = node.value<std::string>()) {
-    return *s;
+  // Exact types only: toml++'s value<bool>() also converts integers, which turned `jobs = 2` into "true".
+  if (const auto *s = node.as_string()) {
+    return s->get();
   }
-  if (auto b = node.value<bool>()) {
-    return *b ? "true" : "false";
+  if (const auto *b = node.as_boolean()) {
+    return b->get() ? "true" : "false";
   }
-  if (auto i = node.value<int64_t>()) {
-    return std::to_string(*i);
+  if (const auto *i = node.as_integer()) {
+    return std::to_string(i->get());
   }
-  if (auto d = node.value<double>()) {
+  if (const auto *d = node.as_floating_point()) {
     std::ostringstream ss;
-    ss << *d;
+    ss << d->get();
     return ss.str();
   }
   throw CLI::ConfigError("setting '" + where + "' must be a string, number, boolean or array of those");

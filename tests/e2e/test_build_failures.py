@@ -5,6 +5,8 @@ reason, the exit code, the log it names, and what was (not) left on disk."""
 import atexit
 import os
 import shutil
+import signal
+import subprocess
 import tempfile
 import time
 import uuid
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import buildenv
 from buildenv import CRATE_FIXTURES, Registry, build_env, cargo_home, check, load_result
-from harness import SkipTest, main, run_forge
+from harness import SkipTest, forge_bin, main, run_forge
 
 HOST_TRIPLE, HOST = "x86_64-unknown-linux-gnu", "x86_64-Linux"
 V = "0.1.0"
@@ -39,14 +41,24 @@ def need(reg, name):
         raise SkipTest(f"fixture crate {name} does not exist yet under {CRATE_FIXTURES}")
 
 
-def build(tmp, crate, *extra, env_extra=None, timeout=TIMEOUT):
-    """`forge build <crate>` for the host with rustup's stable cargo, one feature attempt."""
+def build_args(tmp, crate, *extra, features="default"):
+    reg, _ = shared()
+    return ["build", crate, "--target", HOST_TRIPLE, "--builder", "cargo", "--toolchain", "stable",
+            "--index-url", reg.index_url, "--out", tmp / "out", "--offline", "--features", features, *extra]
+
+
+def build(tmp, crate, *extra, env_extra=None, timeout=TIMEOUT, features="default"):
+    """`forge build <crate>` for the host with rustup's stable cargo, one feature attempt unless `features`."""
     buildenv.require_cargo("stable")
-    reg, home = shared()
+    _, home = shared()
     env = build_env(tmp, home, **(env_extra or {}))
-    args = ["build", crate, "--target", HOST_TRIPLE, "--builder", "cargo", "--toolchain", "stable",
-            "--index-url", reg.index_url, "--out", tmp / "out", "--offline", "--features", "default", *extra]
-    return run_forge(*args, cwd=tmp, env=env, timeout=timeout)
+    return run_forge(*build_args(tmp, crate, *extra, features=features), cwd=tmp, env=env, timeout=timeout)
+
+
+def attempts(log):
+    """The builder command lines forge logged, one per attempt."""
+    return [line.split(": ", 1)[1] for line in log.splitlines() if line.startswith("forge: attempt ")
+            and ": " in line and " finished in " not in line]
 
 
 def failed(tmp, r, crate, reason, code=8, version=V, executables=False):
@@ -111,6 +123,8 @@ def procs_like_sleep_fixture():
 def test_missing_system_library(tmp):
     reg, _ = shared()
     need(reg, "fx-missing-lib")
+    if not list(buildenv.DEBIAN_REGISTRY.glob("pkg-config-0.3.*")):
+        raise SkipTest("the pkg-config crate is not in the Debian registry: apt-get install librust-pkg-config-dev")
     r = build(tmp, "fx-missing-lib")
     res, _, log = failed(tmp, r, "fx-missing-lib", "missing-system-library")
     libs = res.get("libraries") or []
@@ -127,10 +141,12 @@ def test_timeout_kills_the_whole_build(tmp):
     marker = "FORGE_E2E_MARKER=" + uuid.uuid4().hex
     key, value = marker.split("=", 1)
     start = time.monotonic()
-    r = build(tmp, "fx-sleep", "--timeout", "5s", env_extra={key: value}, timeout=300)
+    r = build(tmp, "fx-sleep", "--timeout", "5s", env_extra={key: value}, timeout=300, features="all-then-default")
     elapsed = time.monotonic() - start
-    res, _, _ = failed(tmp, r, "fx-sleep", "timeout")
+    res, _, log = failed(tmp, r, "fx-sleep", "timeout")
     check(res["spurious"] is True, "a timeout is spurious", r)
+    check(len(attempts(log)) == 1 and res["feature_mode"] == "all",
+          f"a spurious failure is not retried with default features: {attempts(log)}", r)
     check(elapsed < 60, f"finished {elapsed:.1f} s after start: timeout 5 s + grace + margin < 60 s", r)
     time.sleep(0.5)
     left = procs_with_marker(marker)
@@ -175,11 +191,12 @@ def test_link_error(tmp):
 
 
 def test_dynamic_binary_is_not_static(tmp):
-    """fx-dynamic asks for libz as a dylib; with +crt-static the linker may still make it static (libz.a
-    present). Appending -crt-static through --rustflags makes the result dynamically linked for sure."""
+    """fx-dynamic's build script asks for libz as a dylib (`cargo:rustc-link-lib=dylib=z`), as -sys crates do.
+    With forge's own flags (+crt-static, static-pie) the link succeeds and gives an executable with DT_NEEDED
+    libz.so.1 but no PT_INTERP, which crashes at start: it must fail as not-static, not be shipped."""
     reg, _ = shared()
     need(reg, "fx-dynamic")
-    r = build(tmp, "fx-dynamic", "--rustflags", "-C target-feature=-crt-static")
+    r = build(tmp, "fx-dynamic")
     res, d, _ = failed(tmp, r, "fx-dynamic", "not-static", executables=True)
     check([(e["name"], e["static"]) for e in res["executables"]] == [("fx-dynamic", False)],
           f"executables lists the dynamic one as not static: {res['executables']}", r)
@@ -187,7 +204,11 @@ def test_dynamic_binary_is_not_static(tmp):
     kept = [p for p in (tmp / "out").rglob("fx-dynamic") if p.is_file()]
     check(kept, f"the dynamic executable is kept for inspection somewhere under out: none in {tmp / 'out'}", r)
     info = buildenv.elf_info(kept[0])
-    check(info["interp"] is not None or info["needed"], f"the kept file really is dynamic: {info}", r)
+    check("libz.so.1" in info["needed"], f"the kept file really needs libz.so.1: {info}", r)
+    for name in ("CHECKSUM", "fx-dynamic.version", "fx-dynamic.log"):
+        check(not (d / name).exists(), f"no {name}: nothing is described as a package", r)
+    check(not (d / "fx-dynamic").exists(), "the dynamic executable is not where packages go", r)
+    check("libz.so.1" in (res.get("details") or ""), f"details name the library: {res.get('details')!r}", r)
 
 
 def test_missing_builder(tmp):
@@ -210,7 +231,124 @@ def test_crate_404_is_a_download_failure(tmp):
     check(not unpacked_leftovers(tmp, "fx-ok"), "nothing unpacked after a 404", r)
 
 
+def test_stale_lock_is_retried_without_locked(tmp):
+    reg, _ = shared()
+    need(reg, "fx-stale-lock")
+    r = build(tmp, "fx-stale-lock")
+    check(r.code == 0, "built once --locked is dropped", r)
+    res, d = load_result(tmp / "out", HOST, "fx-stale-lock", V, r)
+    check(res["status"] == "built", f"built: {res['reason']} {res['details']}", r)
+    log = buildenv.check_log(res, d, r)
+    tried = attempts(log)
+    check(len(tried) == 2, f"two attempts: {tried}", r)
+    check(tried[0].endswith(" --locked --offline"), f"first with --locked (the crate ships Cargo.lock): {tried}", r)
+    check("--locked" not in tried[1].split(), f"then without: {tried}", r)
+    check("retrying without --locked" in log, "the log says why", r)
+    check("--locked" not in res["argv"], f"result.json argv is the attempt that built: {res['argv']}", r)
+
+
+def test_features_retry_with_default_and_keeps_locked(tmp):
+    reg, _ = shared()
+    need(reg, "fx-features")
+    r = build(tmp, "fx-features", features="all-then-default")
+    check(r.code == 0, "all-then-default builds with default features", r)
+    res, d = load_result(tmp / "out", HOST, "fx-features", V, r)
+    check(res["status"] == "built" and res["feature_mode"] == "default",
+          f"feature_mode records what built: {res['feature_mode']}", r)
+    check("--all-features" not in res["argv"], f"argv of the default-features attempt: {res['argv']}", r)
+    log = buildenv.check_log(res, d, r)
+    tried = attempts(log)
+    check(len(tried) == 2 and "--all-features" in tried[0].split() and "--all-features" not in tried[1].split(),
+          f"--all-features first, then default features: {tried}", r)
+    # The shipped Cargo.lock is fine: a compile error must not drop --locked.
+    check(all(t.split().count("--locked") == 1 for t in tried), f"--locked kept on both attempts: {tried}", r)
+    check("--all-features failed (compile-error); retrying with default features" in log, "the log says why", r)
+    check(buildenv.elf_info(d / "fx-features")["interp"] is None, "the executable is collected", r)
+
+
+def test_all_features_only_fails_and_says_so(tmp):
+    reg, _ = shared()
+    need(reg, "fx-features")
+    r = build(tmp, "fx-features", features="all")
+    res, _, log = failed(tmp, r, "fx-features", "compile-error")
+    check(res["feature_mode"] == "all" and "--all-features" in res["argv"], f"mode all: {res['feature_mode']}", r)
+    check(len(attempts(log)) == 1, f"no retry with --features all: {attempts(log)}", r)
+    check("the `broken` feature does not build" in log, "the log holds the compile error", r)
+
+
+def test_sigint_stops_the_build_and_its_children(tmp):
+    """Ctrl-C on forge (SIGINT to forge alone: the builder runs in its own process group) must stop cargo and
+    the build script, write the failed result, and exit 130."""
+    buildenv.require_cargo("stable")
+    reg, home = shared()
+    need(reg, "fx-sleep")
+    value = uuid.uuid4().hex
+    env = dict(os.environ, NO_COLOR="1", **build_env(tmp, home, FORGE_E2E_MARKER=value))
+    proc = subprocess.Popen([forge_bin(), *map(str, build_args(tmp, "fx-sleep"))], cwd=tmp, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not [p for p in procs_with_marker("FORGE_E2E_MARKER=" + value) if "build-script-build" in p]:
+            if proc.poll() is not None:
+                check(False, f"forge ended before the build script ran: {proc.communicate()}")
+            check(time.monotonic() < deadline, "the build script never started")
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    check(proc.returncode == 130, f"exit 130 after SIGINT, got {proc.returncode}\n{out}\n{err}")
+    time.sleep(0.5)
+    left = procs_with_marker("FORGE_E2E_MARKER=" + value)
+    check(not left, f"processes of the interrupted build still alive: {left}")
+    res, d = load_result(tmp / "out", HOST, "fx-sleep", V)
+    check(res["status"] == "failed" and "interrupted" in (res["details"] or ""), f"result says interrupted: {res}")
+    check("Compiling fx-sleep" in buildenv.check_log(res, d), "the log holds cargo's output so far")
+
+
+def test_library_only_crate_has_no_executables(tmp):
+    reg, _ = shared()
+    need(reg, "fx-lib-only")
+    r = build(tmp, "fx-lib-only")
+    res, d, log = failed(tmp, r, "fx-lib-only", "no-executables")
+    check("Finished" in log, "cargo itself succeeded", r)
+    check(not (d / "CHECKSUM").exists(), "no package files without executables", r)
+
+
+def test_more_reasons_from_real_builds(tmp):
+    """Each fixture fails one way for real; result.json must carry the classifier's reason and extras."""
+    reg, _ = shared()
+    cases = [
+        ("fx-build-script-panic", [], "build-script", False,
+         lambda res: res.get("failed_crate") == "fx-build-script-panic" and "refuses to run" in res["details"]),
+        ("fx-unresolvable", [], "dependency-resolution", False, lambda res: "serde" in res["details"]),
+        ("fx-git-dep", [], "network", True, lambda res: "offline" in res["details"]),
+        # rustup's stable has only the host's standard library here.
+        ("fx-ok", ["--target", "riscv64gc-unknown-linux-musl"], "target-not-installed", False,
+         lambda res: "riscv64gc-unknown-linux-musl" in res["details"] or "target" in res["details"]),
+    ]
+    for crate, extra, reason, spurious, details_ok in cases:
+        need(reg, crate)
+        sub = tmp / crate
+        sub.mkdir()
+        # With an extra --target both targets run (build_args gives the host's); the extra one is checked.
+        host = "riscv64-Linux" if extra else HOST
+        r = run_forge(*build_args(sub, crate, *extra), cwd=sub, env=build_env(sub, shared()[1]), timeout=TIMEOUT)
+        check(r.code == 8, f"{crate}: exit 8", r)
+        res, _ = load_result(sub / "out", host, crate, V, r)
+        buildenv.check_result_shape(res, r)
+        check(res["reason"] == reason, f"{crate}: reason {res['reason']!r}, expected {reason!r}: {res['details']!r}",
+              r)
+        check(res["spurious"] is spurious, f"{crate}: spurious {res['spurious']}", r)
+        check(details_ok(res), f"{crate}: details/extras: {res}", r)
+
+
 if __name__ == "__main__":
     main([test_missing_system_library, test_timeout_kills_the_whole_build, test_wrong_checksum_unpacks_nothing,
           test_compile_error_with_codes, test_link_error, test_dynamic_binary_is_not_static, test_missing_builder,
-          test_crate_404_is_a_download_failure])
+          test_crate_404_is_a_download_failure, test_stale_lock_is_retried_without_locked,
+          test_features_retry_with_default_and_keeps_locked, test_all_features_only_fails_and_says_so,
+          test_sigint_stops_the_build_and_its_children, test_library_only_crate_has_no_executables,
+          test_more_reasons_from_real_builds])

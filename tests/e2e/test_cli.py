@@ -10,7 +10,7 @@ SAMPLE = FIXTURES / "sample" / "db-dump.tar.gz"
 def test_help_lists_subcommands_and_exit_codes(tmp):
     r = run_forge("--help")
     check(r.code == 0, "--help exits 0", r)
-    for text in ("ingest", "Exit codes:", "130", "--config", "--color", "--quiet", "--verbose"):
+    for text in ("ingest", "build", "doctor", "Exit codes:", "130", "--config", "--color", "--quiet", "--verbose"):
         check(text in r.out, f"--help mentions {text}", r)
     r = run_forge("ingest", "--help")
     check(r.code == 0 and "--since" in r.out and "--dump" in r.out and "--out" in r.out, "ingest --help", r)

@@ -54,47 +54,146 @@ struct Case {
 
 const std::vector<Case> &cases() {
   static const std::vector<Case> all = {
-      {"missing-system-library-1.log", "missing-system-library", {"forge-nonexistent-lib"}, {}, "fx-missing-lib",
+      {"missing-system-library-1.log",
+       "missing-system-library",
+       {"forge-nonexistent-lib"},
+       {},
+       "fx-missing-lib",
        "could not find system library 'forge-nonexistent-lib' required by the 'fx-missing-lib' crate"},
-      {"missing-system-library-2.log", "missing-system-library", {"forgenope"}, {}, "fx-lib-static",
+      {"missing-system-library-5.log",
+       "missing-system-library",
+       {"forge-nonexistent-lib"},
+       {},
+       "fx-missing-lib",
+       "could not find system library 'forge-nonexistent-lib' required by the 'fx-missing-lib' crate"},
+      {"missing-system-library-2.log",
+       "missing-system-library",
+       {"forgenope"},
+       {},
+       "fx-lib-static",
        "rust-lld: error: unable to find library -lforgenope"},
-      {"missing-system-library-3.log", "missing-system-library", {"forgenope"}, {}, "fx-lib-static",
+      {"missing-system-library-3.log",
+       "missing-system-library",
+       {"forgenope"},
+       {},
+       "fx-lib-static",
        "/usr/bin/ld.bfd: cannot find -lforgenope"},
-      {"missing-system-library-4.log", "missing-system-library", {"forgenope"}, {}, "fx-lib-dylib",
+      {"missing-system-library-4.log",
+       "missing-system-library",
+       {"forgenope"},
+       {},
+       "fx-lib-dylib",
        "unable to find library -lforgenope"},
-      {"compile-error-1.log", "compile-error", {}, {"E0308", "E0425"}, "fx-compile-error",
+      {"compile-error-1.log",
+       "compile-error",
+       {},
+       {"E0308", "E0425"},
+       "fx-compile-error",
        "error[E0425]: cannot find value `forge_undefined_value` in this scope"},
-      {"build-script-1.log", "build-script", {}, {}, "fx-build-script-panic",
-       "build script of `fx-build-script-panic` failed: fx-build-script-panic: this build script refuses to run"},
-      {"link-error-1.log", "link-error", {}, {}, "fx-link-error",
+      {"build-script-1.log",
+       "build-script",
+       {},
+       {},
+       "fx-build-script-panic",
+       "build script of `fx-build-script-panic` failed: fx-build-script-panic: this build script refuses to "
+       "run"},
+      {"link-error-1.log",
+       "link-error",
+       {},
+       {},
+       "fx-link-error",
        "rust-lld: error: undefined symbol: forge_missing_symbol"},
-      {"link-error-2.log", "link-error", {}, {}, "fx-link-error", "undefined reference to `forge_missing_symbol'"},
-      {"target-not-installed-1.log", "target-not-installed", {}, {}, "fx-ok",
+      {"link-error-2.log",
+       "link-error",
+       {},
+       {},
+       "fx-link-error",
+       "undefined reference to `forge_missing_symbol'"},
+      {"target-not-installed-1.log",
+       "target-not-installed",
+       {},
+       {},
+       "fx-ok",
        "the `aarch64-unknown-linux-musl` target may not be installed"},
-      {"dependency-resolution-1.log", "dependency-resolution", {}, {}, "",
+      {"dependency-resolution-1.log",
+       "dependency-resolution",
+       {},
+       {},
+       "",
        "failed to select a version for the requirement `serde = \"=99.0.0\"`"},
-      {"dependency-resolution-2.log", "dependency-resolution", {}, {}, "",
+      {"dependency-resolution-2.log",
+       "dependency-resolution",
+       {},
+       {},
+       "",
        "no matching package named `forge-no-such-crate` found"},
-      {"dependency-resolution-3.log", "dependency-resolution", {}, {}, "",
+      {"dependency-resolution-3.log",
+       "dependency-resolution",
+       {},
+       {},
+       "",
        "lock file problem: error: cannot update the lock file"},
-      {"dependency-resolution-4.log", "dependency-resolution", {}, {}, "",
+      {"dependency-resolution-4.log",
+       "dependency-resolution",
+       {},
+       {},
+       "",
        "lock file problem: error: failed to parse lock file at"},
-      {"dependency-resolution-5.log", "dependency-resolution", {}, {}, "",
+      {"dependency-resolution-5.log",
+       "dependency-resolution",
+       {},
+       {},
+       "",
        "lock file problem: lock file version `99` was found"},
       {"network-1.log", "network", {}, {}, "", "network failure seems to have happened"},
-      {"network-2.log", "network", {}, {}, "", "failed to download from `http://127.0.0.1:9/index/config.json`"},
-      {"network-3.log", "network", {}, {}, "", "failed to download from `http://127.0.0.1:9/dl/cfg-if/1.0.0/download`"},
+      {"network-2.log",
+       "network",
+       {},
+       {},
+       "",
+       "failed to download from `http://127.0.0.1:9/index/config.json`"},
+      {"network-3.log",
+       "network",
+       {},
+       {},
+       "",
+       "failed to download from `http://127.0.0.1:9/dl/cfg-if/1.0.0/download`"},
       {"network-4.log", "network", {}, {}, "", "you are in the offline mode (--offline)"},
-      {"checksum-mismatch-1.log", "checksum-mismatch", {}, {}, "", "failed to verify the checksum of `cfg-if v1.0.0"},
-      {"checksum-mismatch-2.log", "checksum-mismatch", {}, {}, "",
+      {"checksum-mismatch-1.log",
+       "checksum-mismatch",
+       {},
+       {},
+       "",
+       "failed to verify the checksum of `cfg-if v1.0.0"},
+      {"checksum-mismatch-2.log",
+       "checksum-mismatch",
+       {},
+       {},
+       "",
        "the listed checksum of `/tmp/cls/reg/cfg-if-1.0.0/src/lib.rs` has changed"},
-      {"checksum-mismatch-3.log", "checksum-mismatch", {}, {}, "",
+      {"checksum-mismatch-3.log",
+       "checksum-mismatch",
+       {},
+       {},
+       "",
        "checksum for `cfg-if v1.0.0` changed between lock files"},
-      {"out-of-memory-1.log", "out-of-memory", {}, {}, "fx-big-const",
+      {"out-of-memory-1.log",
+       "out-of-memory",
+       {},
+       {},
+       "fx-big-const",
        "tried to allocate more memory than available to compiler"},
-      {"out-of-memory-2.log", "out-of-memory", {}, {}, "fx-big-alloc",
+      {"out-of-memory-2.log",
+       "out-of-memory",
+       {},
+       {},
+       "fx-big-alloc",
        "memory allocation of 17592186044416 bytes failed"},
-      {"out-of-memory-3.log", "out-of-memory", {}, {}, "fx-sleep",
+      {"out-of-memory-3.log",
+       "out-of-memory",
+       {},
+       {},
+       "fx-sleep",
        "`build-script-build` killed by SIGKILL without a timeout (likely out of memory)"},
       {"no-space-1.log", "no-space", {}, {}, "", "No space left on device (os error 28)"},
       {"no-space-2.log", "no-space", {}, {}, "fx-ok", "ld terminated with signal 7 [Bus error]"},
@@ -191,7 +290,8 @@ TEST(ClassifyBuilderMissing, CommandNotFoundWithStatus127) {
   EXPECT_EQ(f.details, "bash: line 1: cross: command not found");
   EXPECT_FALSE(f.spurious);
   // Status 101 with the same words is not a missing builder.
-  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), read_log("builder-missing-1.log")).reason, "internal");
+  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), read_log("builder-missing-1.log")).reason,
+            "internal");
 }
 
 TEST(ClassifyPriority, NoSpaceBeatsLinkAndCompileErrors) {
@@ -215,7 +315,8 @@ TEST(ClassifyPriority, MissingLibraryBeatsBuildScriptAndLinkError) {
 }
 
 TEST(ClassifyPriority, TargetNotInstalledBeatsCompileError) {
-  const forge::Failure f = forge::classify_build_failure(cargo_failed(), read_log("target-not-installed-1.log"));
+  const forge::Failure f =
+      forge::classify_build_failure(cargo_failed(), read_log("target-not-installed-1.log"));
   EXPECT_EQ(f.reason, "target-not-installed");
   EXPECT_TRUE(f.error_codes.empty());
 }
@@ -227,18 +328,20 @@ TEST(ClassifyPriority, LinkErrorBeatsCouldNotCompile) {
 }
 
 TEST(ClassifyPriority, NetworkBeatsDependencyResolution) {
-  const std::string log = "error: failed to get `foo` as a dependency of package `bar v0.1.0`\n"
-                          "Caused by:\n  failed to select a version for `foo`\n"
-                          "Caused by:\n  [6] Couldn't resolve host name (Couldn't resolve host 'index.crates.io')\n";
+  const std::string log =
+      "error: failed to get `foo` as a dependency of package `bar v0.1.0`\n"
+      "Caused by:\n  failed to select a version for `foo`\n"
+      "Caused by:\n  [6] Couldn't resolve host name (Couldn't resolve host 'index.crates.io')\n";
   const forge::Failure f = forge::classify_build_failure(cargo_failed(), log);
   EXPECT_EQ(f.reason, "network");
   EXPECT_TRUE(f.spurious);
 }
 
 TEST(ClassifyPriority, RecoveredSpuriousNetworkWarningDoesNotHideTheRealError) {
-  const std::string log = "warning: spurious network error (2 tries remaining): [7] Couldn't connect to server "
-                          "(Connection refused)\n" +
-                          read_log("compile-error-1.log");
+  const std::string log =
+      "warning: spurious network error (2 tries remaining): [7] Couldn't connect to server "
+      "(Connection refused)\n" +
+      read_log("compile-error-1.log");
   EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, "compile-error");
 }
 
@@ -248,7 +351,8 @@ TEST(ClassifyPriority, DependencyResolutionBeatsChecksum) {
 }
 
 TEST(ClassifyPriority, BuildScriptBeatsCompileErrorInsideIt) {
-  // A build script that runs cc on C sources fails with compiler errors, but it is the build script that failed.
+  // A build script that runs cc on C sources fails with compiler errors, but it is the build script that
+  // failed.
   const std::string log = read_log("build-script-1.log") + "error[E0599]: no method named `x`\n";
   const forge::Failure f = forge::classify_build_failure(cargo_failed(), log);
   EXPECT_EQ(f.reason, "build-script");
@@ -272,7 +376,8 @@ TEST(ClassifyMissingLibrary, KnownPhrasingsGiveTheLibraryName) {
       {"  Could not find directory of OpenSSL installation, and this `-sys` crate cannot proceed", "openssl"},
   };
   for (const Phrasing &p : phrasings) {
-    const forge::Failure f = forge::classify_build_failure(cargo_failed(), "error: build failed\n" + p.line + "\n");
+    const forge::Failure f =
+        forge::classify_build_failure(cargo_failed(), "error: build failed\n" + p.line + "\n");
     EXPECT_EQ(f.reason, "missing-system-library") << p.line;
     EXPECT_EQ(f.libraries, std::vector<std::string>{p.name}) << p.line;
   }
@@ -310,9 +415,10 @@ TEST(ClassifyLock, LockProblemHelper) {
 
 TEST(ClassifyLock, OldLockedWordingSaysTheLockIsTheProblem) {
   const forge::Failure f = forge::classify_build_failure(
-      cargo_failed(), "error: the lock file /src/Cargo.lock needs to be updated but --locked was passed to prevent "
-                      "this\nIf you want to try to generate the lock file without accessing the network, remove the "
-                      "--locked flag and use --offline instead.\n");
+      cargo_failed(),
+      "error: the lock file /src/Cargo.lock needs to be updated but --locked was passed to prevent "
+      "this\nIf you want to try to generate the lock file without accessing the network, remove the "
+      "--locked flag and use --offline instead.\n");
   EXPECT_EQ(f.reason, "dependency-resolution");
   EXPECT_EQ(f.details.rfind("lock file problem: ", 0), 0U) << f.details;
   EXPECT_FALSE(f.spurious);
@@ -346,8 +452,9 @@ TEST(ClassifyCompileError, CouldNotCompileWithoutCodes) {
 
 TEST(ClassifyInternal, UnknownFailuresUseTheLastErrorLine) {
   const forge::Failure f = forge::classify_build_failure(
-      cargo_failed(), "   Compiling x v1.0.0\nerror: failed to parse manifest at `/src/Cargo.toml`\n\nCaused by:\n"
-                      "  feature `edition2024` is required\n");
+      cargo_failed(),
+      "   Compiling x v1.0.0\nerror: failed to parse manifest at `/src/Cargo.toml`\n\nCaused by:\n"
+      "  feature `edition2024` is required\n");
   EXPECT_EQ(f.reason, "internal");
   EXPECT_EQ(f.details, "error: failed to parse manifest at `/src/Cargo.toml`");
   EXPECT_FALSE(f.spurious);
@@ -379,4 +486,4 @@ TEST(ClassifySpurious, Vocabulary) {
   }
 }
 
-}  // namespace
+} // namespace

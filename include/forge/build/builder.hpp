@@ -12,35 +12,36 @@
 namespace forge {
 
 enum class BuilderKind { cross, zigbuild, cargo };
-enum class FeatureSet { all, default_ };  // one attempt's features
+enum class FeatureSet { all, default_ }; // one attempt's features
 enum class FeatureMode { all, default_, all_then_default };
 
-BuilderKind parse_builder(const std::string &text);  // "cross" | "zigbuild" | "cargo"; throws Error(usage)
+BuilderKind parse_builder(const std::string &text); // "cross" | "zigbuild" | "cargo"; throws Error(usage)
 std::string builder_name(BuilderKind kind);
-FeatureMode parse_feature_mode(const std::string &text);  // "all" | "default" | "all-then-default"
-std::string feature_set_name(FeatureSet set);             // "all" | "default"
+FeatureMode parse_feature_mode(const std::string &text); // "all" | "default" | "all-then-default"
+std::string feature_set_name(FeatureSet set);            // "all" | "default"
 
 struct BuilderSettings {
   BuilderKind kind = BuilderKind::cargo;
-  std::string toolchain = "nightly";  // empty: no "+toolchain" (e.g. Debian's /usr/bin/cargo)
+  std::string toolchain = "nightly"; // empty: no "+toolchain" (e.g. Debian's /usr/bin/cargo)
   std::string cargo_program = "cargo";
   std::string cross_program = "cross";
-  int jobs = 0;                       // 0: nproc + 1, as the original pipeline
-  bool offline = false;               // pass --offline (directory sources, sandboxed second phase)
-  std::string extra_rustflags;        // appended to the original RUSTFLAGS
-  std::vector<std::pair<std::string, std::string>> linkers;  // triple -> linker program
+  int jobs = 0;                // 0: nproc + 1, as the original pipeline
+  bool offline = false;        // pass --offline (directory sources, sandboxed second phase)
+  std::string extra_rustflags; // appended to the original RUSTFLAGS
+  std::vector<std::pair<std::string, std::string>> linkers; // triple -> linker program
 };
 
 // Whether `toolchain` can use nightly-only flags (`-Z unstable-options --artifact-dir`).
 bool toolchain_is_nightly(const std::string &toolchain);
 
-// Whether this builder writes the executables into --artifact-dir (else: target/<triple>/release).
+// Whether the executables are collected from --artifact-dir (nightly toolchains, as the original pipeline) or
+// from target/<triple>/release (any other toolchain, including none).
 bool uses_artifact_dir(const BuilderSettings &settings);
 
 struct BuildInvocation {
   std::vector<std::string> argv;
-  std::vector<std::pair<std::string, std::string>> env;  // to add to the inherited environment
-  std::filesystem::path collect_dir;                      // where the executables will be
+  std::vector<std::pair<std::string, std::string>> env; // to add to the inherited environment
+  std::filesystem::path collect_dir;                    // where the executables will be
 };
 
 // The command for one attempt, run in `crate_dir` with CARGO_TARGET_DIR = `target_dir`.
@@ -65,4 +66,4 @@ BuilderChoice detect_builder(const BuilderSettings &settings);
 // Looks `program` up on PATH (or checks it when it contains '/'); empty when not found.
 std::string find_program(const std::string &program);
 
-}  // namespace forge
+} // namespace forge
