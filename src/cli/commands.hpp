@@ -3,6 +3,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -14,5 +15,13 @@ using Action = std::function<int()>;
 // Adds `forge ingest` to `app`; sets `action` when it is the chosen subcommand.
 void add_ingest(CLI::App &app, Action &action);
 void add_build(CLI::App &app, Action &action);
+void add_run(CLI::App &app, Action &action);
+void add_report(CLI::App &app, Action &action);
+void add_matrix(CLI::App &app, Action &action);
+void add_merge(CLI::App &app, Action &action);
+
+// The config file given with --config or $FORGE_CONFIG (empty when forge found or skipped one by itself):
+// `forge run` hands it to its `forge build` children.
+const std::filesystem::path &explicit_config_file();
 
 }  // namespace forge::cli
