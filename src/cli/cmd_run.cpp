@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -220,7 +221,14 @@ int run_action(const RunFlags &f) {
   if (!summary.stop_error.empty()) {
     throw Error(summary.stop_code, summary.stop_error);
   }
-  return f.strict && summary.failed > 0 ? static_cast<int>(ExitCode::build_failed) : 0;
+  if (f.strict) {
+    const bool any_failed = std::any_of(plan.begin(), plan.end(), [&](const PlannedJob &j) {
+      const auto it = final_journal.last.find(j.id());
+      return it != final_journal.last.end() && !it->second.built();
+    });
+    return any_failed ? static_cast<int>(ExitCode::build_failed) : 0;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -230,13 +238,22 @@ void add_run(CLI::App &app, Action &action) {
   auto *cmd = app.add_subcommand("run", "Build every queued crate for every target: many `forge build` jobs at once, "
                                         "resumable, with aggregates. Arguments after -- go to each forge build");
   cmd->add_option("--queue", f->queue, "queue.json (default: <out>/queue.json)");
-  cmd->add_option("--target", f->targets, "Targets as forge build takes them; repeatable (default: x86_64)");
+  // One value per --target (repeat the flag): a vector option that takes all it sees would also swallow the
+  // `--` before the build arguments.
+  cmd->add_option("--target", f->targets, "Targets as forge build takes them; repeatable (default: x86_64)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--jobs", f->jobs, "Builds at once (default: min(cores, available memory / 2 GiB))")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", f->out, "Output directory: results, journal.ndjson, aggregates")->capture_default_str();
   cmd->add_option("--limit", f->limit, "Only the first N crates of the queue (0 = all)");
   cmd->add_option("--shard", f->shard, "Run only shard I of N (as planned by forge matrix), e.g. 2/8");
-  cmd->add_option("--only", f->only, "Only these crates (comma-separated)")->delimiter(',');
+  cmd->add_option("--only", f->only, "Only these crates (comma-separated)")
+      ->delimiter(',')
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("--retry-failed", f->retry_failed, "Rerun only the jobs the journal says failed");
   cmd->add_flag("--fresh", f->fresh, "Forget the journal and run everything again");
   cmd->add_option("--built", f->built, "CRATES_BUILT.json: skip what it says is done, balance shards by its durations");
@@ -261,7 +278,8 @@ void add_run(CLI::App &app, Action &action) {
       ->capture_default_str();
   cmd->add_option("--worker", f->worker, "Program run as each job's `forge build` (default: this forge; for "
                                          "benchmarks)");
-  cmd->add_flag("--strict", f->strict, "Exit 8 when any job failed (default: 0 once every job ran)");
+  cmd->add_flag("--strict", f->strict, "Exit 8 when the journal says any planned job failed (default: 0 once every "
+                                       "job ran)");
   cmd->add_option("build-args", f->build_args, "After --: extra arguments for every forge build (e.g. --builder "
                                                "cargo --toolchain stable)");
   cmd->callback([&action, f] { action = [f] { return run_action(*f); }; });

@@ -153,7 +153,7 @@ void ConsoleObserver::finished(const JobSpec &spec, const JournalEntry &e, std::
   const bool c = opt_.color;
   const std::string label = fmt::format("{} {} {}", e.crate, e.version, e.host);
   if (retry_in_s) {
-    print_line(fmt::format("[{}/{}] {} {} {} after {}: {}; attempt {} in {}", done_, opt_.total,
+    print_line(fmt::format("[{}/{}] {} {}: {} after {}: {}; attempt {} in {}", done_, opt_.total,
                            c ? "\x1b[33m↻\x1b[0m" : "↻", label, e.reason, seconds(e.duration_s), e.details,
                            spec.attempt + 1, seconds(*retry_in_s)));
     return;
@@ -165,7 +165,7 @@ void ConsoleObserver::finished(const JobSpec &spec, const JournalEntry &e, std::
                            seconds(e.duration_s), fmt::join(e.executables, ", ")));
   } else {
     ++failed_;
-    print_line(fmt::format("[{}/{}] {} {} {}: {} {}", done_, opt_.total, c ? "\x1b[31m✗\x1b[0m" : "✗", label,
+    print_line(fmt::format("[{}/{}] {} {}: {} after {}: {}", done_, opt_.total, c ? "\x1b[31m✗\x1b[0m" : "✗", label,
                            e.reason, seconds(e.duration_s), e.details));
     if (opt_.github && !opt_.quiet) {
       clear_block();
