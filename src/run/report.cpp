@@ -14,7 +14,11 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-double round_to(double v, double unit) { return std::round(v / unit) * unit; }
+// Division by a power of ten gives the nearest double to the decimal (0.3333), multiplication may not.
+double round_to(double v, double unit) {
+  const double scale = std::round(1.0 / unit);
+  return std::round(v * scale) / scale;
+}
 
 double ratio(std::size_t part, std::size_t whole) {
   return whole == 0 ? 0.0 : round_to(static_cast<double>(part) / static_cast<double>(whole), 0.0001);
