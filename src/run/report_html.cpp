@@ -45,7 +45,7 @@ constexpr const char *kStyle = R"(
 main{max-width:960px;margin:0 auto;padding:16px}h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .5em;border-bottom:1px solid var(--line)}
 .meta{color:var(--muted);margin:0 0 1em}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:10px}
 .card{border:1px solid var(--line);border-radius:8px;padding:10px}.card .n{font-size:1.7em;font-weight:600}.card .l{color:var(--muted);font-size:.9em}
-.ok{color:var(--ok)}.bad{color:var(--bad)}svg{width:100%;height:auto;display:block}svg text{fill:var(--fg);font-size:13px}
+.ok{color:var(--ok)}.bad{color:var(--bad)}svg{width:100%;max-width:660px;height:auto;display:block}svg text{fill:var(--fg);font-size:14px}
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.92em}th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}code{font-size:.9em}
 )";
@@ -53,19 +53,19 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}code{font-size:
 // A horizontal bar chart: label, bar, figure. `fill` per row.
 std::string bar_chart(const std::string &title, const std::vector<rv::Bar> &rows, double max,
                       const std::vector<std::string> &fills) {
-  constexpr int kRow = 26;
-  constexpr int kLabel = 200;
-  constexpr int kBar = 300;
+  constexpr int kRow = 24;
+  constexpr int kLabel = 165;
+  constexpr int kBar = 200;
   const int height = static_cast<int>(rows.size()) * kRow + 6;
-  std::string svg = fmt::format(R"(<svg viewBox="0 0 620 {}" role="img" aria-label="{}">)", height, esc(title));
+  std::string svg = fmt::format(R"(<svg viewBox="0 0 440 {}" role="img" aria-label="{}">)", height, esc(title));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto &r = rows[i];
     const int y = static_cast<int>(i) * kRow + 4;
     const double w = max > 0 ? std::max(r.value > 0 ? 1.5 : 0.0, r.value / max * kBar) : 0;
-    svg += fmt::format(R"(<text x="0" y="{}">{}</text>)", y + 15, esc(r.label));
-    svg += fmt::format(R"(<rect x="{}" y="{}" width="{:.1f}" height="18" rx="3" fill="{}"/>)", kLabel, y, w,
+    svg += fmt::format(R"(<text x="0" y="{}">{}</text>)", y + 13, esc(r.label));
+    svg += fmt::format(R"(<rect x="{}" y="{}" width="{:.1f}" height="17" rx="3" fill="{}"/>)", kLabel, y, w,
                        fills.empty() ? "var(--bar)" : fills[i % fills.size()]);
-    svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", kLabel + w + 6, y + 15, esc(r.shown));
+    svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", kLabel + w + 5, y + 13, esc(r.shown));
   }
   return svg + "</svg>\n";
 }
