@@ -49,29 +49,33 @@ int matrix_action(const MatrixFlags &f) {
     fmt::print(stderr, "forge matrix: {} job(s) to build in {} shard(s)\n", plan.jobs, plan.shards.size());
     for (std::size_t i = 0; i < plan.shards.size(); ++i) {
       const Shard &s = plan.shards[i];
-      fmt::print(stderr, "  {}/{}: {} job(s), {} crate(s), ~{} expected\n", i + 1, plan.shards.size(), s.jobs.size(),
-                 s.crates, human_duration(s.expected_s));
+      fmt::print(stderr, "  {}/{}: {} job(s), {} crate(s), ~{} expected\n", i + 1, plan.shards.size(),
+                 s.jobs.size(), s.crates, human_duration(s.expected_s));
     }
   }
   return 0;
 }
 
-}  // namespace
+} // namespace
 
 void add_matrix(CLI::App &app, Action &action) {
   auto f = std::make_shared<MatrixFlags>();
-  auto *cmd = app.add_subcommand("matrix", "Plan what needs building (never built, older version, spurious failure) "
-                                           "into balanced shards for a GitHub Actions matrix");
+  auto *cmd =
+      app.add_subcommand("matrix", "Plan what needs building (never built, older version, spurious failure) "
+                                   "into balanced shards for a GitHub Actions matrix");
   cmd->add_option("--queue", f->queue, "queue.json")->capture_default_str();
-  cmd->add_option("--built", f->built, "CRATES_BUILT.json of the index: what is already done, and past durations");
+  cmd->add_option("--built", f->built,
+                  "CRATES_BUILT.json of the index: what is already done, and past durations");
   cmd->add_option("--target", f->targets, "Targets, as forge run takes them; repeatable (default: x86_64)");
   auto *shards = cmd->add_option("--shards", f->shards, "Exactly this many shards (at most one per crate)")
                      ->check(CLI::PositiveNumber);
-  auto *max_jobs = cmd->add_option("--max-jobs", f->max_jobs, "Otherwise as many shards as the work needs, up to this")
-                       ->capture_default_str()
-                       ->check(CLI::PositiveNumber);
+  auto *max_jobs =
+      cmd->add_option("--max-jobs", f->max_jobs, "Otherwise as many shards as the work needs, up to this")
+          ->capture_default_str()
+          ->check(CLI::PositiveNumber);
   shards->excludes(max_jobs);
-  cmd->add_option("--shard-time", f->shard_time, "With --max-jobs: expected work per shard")->capture_default_str();
+  cmd->add_option("--shard-time", f->shard_time, "With --max-jobs: expected work per shard")
+      ->capture_default_str();
   cmd->add_option("--default-duration", f->default_duration, "Expected duration of a job never built before")
       ->capture_default_str();
   cmd->add_option("--only", f->only, "Only these crates (comma-separated)")->delimiter(',');
@@ -79,4 +83,4 @@ void add_matrix(CLI::App &app, Action &action) {
   cmd->callback([&action, f] { action = [f] { return matrix_action(*f); }; });
 }
 
-}  // namespace forge::cli
+} // namespace forge::cli

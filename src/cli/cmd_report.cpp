@@ -67,12 +67,13 @@ int report_action(const ReportFlags &f) {
   return 0;
 }
 
-}  // namespace
+} // namespace
 
 void add_report(CLI::App &app, Action &action) {
   auto f = std::make_shared<ReportFlags>();
-  auto *cmd = app.add_subcommand("report", "Render report.json: funnel, success rates, executables per target, "
-                                           "failure reasons (markdown is also appended to $GITHUB_STEP_SUMMARY)");
+  auto *cmd =
+      app.add_subcommand("report", "Render report.json: funnel, success rates, executables per target, "
+                                   "failure reasons (markdown is also appended to $GITHUB_STEP_SUMMARY)");
   cmd->add_option("--out", f->out, "The directory of a run or merge")->capture_default_str();
   cmd->add_option("--format", f->format, "text, markdown, html or json")
       ->capture_default_str()
@@ -81,4 +82,4 @@ void add_report(CLI::App &app, Action &action) {
   cmd->callback([&action, f] { action = [f] { return report_action(*f); }; });
 }
 
-}  // namespace forge::cli
+} // namespace forge::cli

@@ -1,5 +1,6 @@
-// Why: `forge run` turns the queue into many `forge build` children: it plans (queue x targets, shard, what the
-// journal says is done), runs them through the scheduler and the process runner, and refreshes the aggregates.
+// Why: `forge run` turns the queue into many `forge build` children: it plans (queue x targets, shard, what
+// the journal says is done), runs them through the scheduler and the process runner, and refreshes the
+// aggregates.
 #include "cli/commands.hpp"
 #include "forge/build/build_job.hpp"
 #include "forge/build/builder.hpp"
@@ -55,7 +56,8 @@ double seconds_of(const std::string &text) {
 }
 
 int64_t now_micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -63,8 +65,8 @@ int64_t now_micros() {
 void check_build_args(const std::vector<std::string> &args) {
   for (const auto &a : args) {
     const std::string name = a.substr(0, a.find('='));
-    for (const char *own : {"--target", "--out", "--queue", "--jobs", "--timeout", "--grace", "--keep-build-dir",
-                            "--build-dir"}) {
+    for (const char *own : {"--target", "--out", "--queue", "--jobs", "--timeout", "--grace",
+                            "--keep-build-dir", "--build-dir"}) {
       if (name == own) {
         fail(ExitCode::usage, "give {} to forge run itself, not after '--'", own);
       }
@@ -107,7 +109,8 @@ int run_action(const RunFlags &f) {
   const std::string fingerprint = plan_fingerprint(plan);
   if (!f.expect_plan.empty() && f.expect_plan != fingerprint) {
     fail(ExitCode::usage,
-         "shard {} has plan {}, but the matrix planned {}: give forge run the same queue, --built, --target, --only "
+         "shard {} has plan {}, but the matrix planned {}: give forge run the same queue, --built, --target, "
+         "--only "
          "and --limit as forge matrix",
          f.shard.empty() ? "1/1" : f.shard, fingerprint, f.expect_plan);
   }
@@ -141,9 +144,11 @@ int run_action(const RunFlags &f) {
   const int workers = f.jobs > 0 ? f.jobs : default_workers(cores, mem_available_bytes());
   const bool quiet = ui().quiet();
   if (!quiet) {
-    fmt::print(stderr, "forge run: {} job(s) planned{}, {} to run ({} already in the journal) with {} worker(s) on {} core(s)\n",
-               plan.size(), f.shard.empty() ? "" : " in shard " + f.shard, todo.size(), plan.size() - todo.size(),
-               workers, cores);
+    fmt::print(stderr,
+               "forge run: {} job(s) planned{}, {} to run ({} already in the journal) with {} worker(s) on "
+               "{} core(s)\n",
+               plan.size(), f.shard.empty() ? "" : " in shard " + f.shard, todo.size(),
+               plan.size() - todo.size(), workers, cores);
   }
 
   RunSummary summary;
@@ -193,7 +198,9 @@ int run_action(const RunFlags &f) {
     const uint64_t min_free = f.min_free;
     sched.space_problem = [out, min_free] { return space_problem(out, min_free); };
     JournalWriter journal(journal_path);
-    const std::function<void(const JournalEntry &)> record = [&journal](const JournalEntry &e) { journal.append(e); };
+    const std::function<void(const JournalEntry &)> record = [&journal](const JournalEntry &e) {
+      journal.append(e);
+    };
     summary = run_jobs(todo, runner, record, observer, sched);
   }
 
@@ -209,8 +216,10 @@ int run_action(const RunFlags &f) {
 
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   if (!quiet) {
-    fmt::print(stderr, "forge run: {} built, {} failed, {} not finished in {}; results in {} (forge report --out {})\n",
-               summary.built, summary.failed, summary.not_run, human_duration(wall), out.string(), out.string());
+    fmt::print(
+        stderr,
+        "forge run: {} built, {} failed, {} not finished in {}; results in {} (forge report --out {})\n",
+        summary.built, summary.failed, summary.not_run, human_duration(wall), out.string(), out.string());
   }
   if (summary.interrupted) {
     if (!quiet) {
@@ -231,12 +240,13 @@ int run_action(const RunFlags &f) {
   return 0;
 }
 
-}  // namespace
+} // namespace
 
 void add_run(CLI::App &app, Action &action) {
   auto f = std::make_shared<RunFlags>();
-  auto *cmd = app.add_subcommand("run", "Build every queued crate for every target: many `forge build` jobs at once, "
-                                        "resumable, with aggregates. Arguments after -- go to each forge build");
+  auto *cmd =
+      app.add_subcommand("run", "Build every queued crate for every target: many `forge build` jobs at once, "
+                                "resumable, with aggregates. Arguments after -- go to each forge build");
   cmd->add_option("--queue", f->queue, "queue.json (default: <out>/queue.json)");
   // One value per --target (repeat the flag): a vector option that takes all it sees would also swallow the
   // `--` before the build arguments.
@@ -246,7 +256,8 @@ void add_run(CLI::App &app, Action &action) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--jobs", f->jobs, "Builds at once (default: min(cores, available memory / 2 GiB))")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--out", f->out, "Output directory: results, journal.ndjson, aggregates")->capture_default_str();
+  cmd->add_option("--out", f->out, "Output directory: results, journal.ndjson, aggregates")
+      ->capture_default_str();
   cmd->add_option("--limit", f->limit, "Only the first N crates of the queue (0 = all)");
   cmd->add_option("--shard", f->shard, "Run only shard I of N (as planned by forge matrix), e.g. 2/8");
   cmd->add_option("--only", f->only, "Only these crates (comma-separated)")
@@ -256,11 +267,14 @@ void add_run(CLI::App &app, Action &action) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("--retry-failed", f->retry_failed, "Rerun only the jobs the journal says failed");
   cmd->add_flag("--fresh", f->fresh, "Forget the journal and run everything again");
-  cmd->add_option("--built", f->built, "CRATES_BUILT.json: skip what it says is done, balance shards by its durations");
-  cmd->add_option("--expect-plan", f->expect_plan, "Refuse to run unless this shard's plan has this fingerprint "
-                                                   "(the matrix's \"plan\")");
-  cmd->add_option("--retries", f->retries, "Extra attempts for spurious failures (timeout, out-of-memory, no-space, "
-                                           "network)")
+  cmd->add_option("--built", f->built,
+                  "CRATES_BUILT.json: skip what it says is done, balance shards by its durations");
+  cmd->add_option("--expect-plan", f->expect_plan,
+                  "Refuse to run unless this shard's plan has this fingerprint "
+                  "(the matrix's \"plan\")");
+  cmd->add_option("--retries", f->retries,
+                  "Extra attempts for spurious failures (timeout, out-of-memory, no-space, "
+                  "network)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--retry-backoff", f->retry_backoff, "Delay before the first retry, doubled each time")
@@ -270,19 +284,23 @@ void add_run(CLI::App &app, Action &action) {
   cmd->add_flag("--sccache", f->sccache, "Use sccache as RUSTC_WRAPPER when it is on PATH");
   cmd->add_option("--timeout", f->timeout, "Per-target build timeout of each job")->capture_default_str();
   cmd->add_option("--grace", f->grace, "Time between SIGTERM and SIGKILL")->capture_default_str();
-  cmd->add_option("--min-free", f->min_free, "Stop scheduling when less than this is free in --out (e.g. 1GiB, 0 = "
-                                             "never)")
+  cmd->add_option("--min-free", f->min_free,
+                  "Stop scheduling when less than this is free in --out (e.g. 1GiB, 0 = "
+                  "never)")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
   cmd->add_option("--default-duration", f->default_duration, "Expected duration of a job never built before")
       ->capture_default_str();
-  cmd->add_option("--worker", f->worker, "Program run as each job's `forge build` (default: this forge; for "
-                                         "benchmarks)");
-  cmd->add_flag("--strict", f->strict, "Exit 8 when the journal says any planned job failed (default: 0 once every "
-                                       "job ran)");
-  cmd->add_option("build-args", f->build_args, "After --: extra arguments for every forge build (e.g. --builder "
-                                               "cargo --toolchain stable)");
+  cmd->add_option("--worker", f->worker,
+                  "Program run as each job's `forge build` (default: this forge; for "
+                  "benchmarks)");
+  cmd->add_flag("--strict", f->strict,
+                "Exit 8 when the journal says any planned job failed (default: 0 once every "
+                "job ran)");
+  cmd->add_option("build-args", f->build_args,
+                  "After --: extra arguments for every forge build (e.g. --builder "
+                  "cargo --toolchain stable)");
   cmd->callback([&action, f] { action = [f] { return run_action(*f); }; });
 }
 
-}  // namespace forge::cli
+} // namespace forge::cli

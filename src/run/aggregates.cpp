@@ -67,9 +67,11 @@ void write_if_changed(const fs::path &path, const std::string &content) {
   write_file_atomic(path, content);
 }
 
-}  // namespace
+} // namespace
 
-std::optional<QueueInfo> queue_info_from(const nlohmann::json &doc) { return queue_from_doc(doc); }
+std::optional<QueueInfo> queue_info_from(const nlohmann::json &doc) {
+  return queue_from_doc(doc);
+}
 
 QueueInfo queue_info(const fs::path &queue_path, const Queue &queue) {
   QueueInfo info;
@@ -156,7 +158,8 @@ Aggregates load_aggregates(const fs::path &out) {
   return agg;
 }
 
-FoldCounts fold_run_dir(Aggregates &agg, const fs::path &dir, const JournalReplay &journal, bool keep_journal) {
+FoldCounts fold_run_dir(Aggregates &agg, const fs::path &dir, const JournalReplay &journal,
+                        bool keep_journal) {
   FoldCounts counts;
   for (const auto &e : journal.entries) {
     ++counts.entries;
@@ -185,8 +188,8 @@ FoldCounts fold_run_dir(Aggregates &agg, const fs::path &dir, const JournalRepla
       std::error_code ec;
       if (!fs::exists(record_path, ec)) {
         ++counts.missing_records;
-        spdlog::warn("{}: no soar record {} for a built job: not in metadata/{}.json", id, record_path.string(),
-                     e.host);
+        spdlog::warn("{}: no soar record {} for a built job: not in metadata/{}.json", id,
+                     record_path.string(), e.host);
         continue;
       }
       const auto record = nlohmann::ordered_json::parse(read_file(record_path), nullptr, false);
@@ -238,4 +241,4 @@ void write_aggregates(const fs::path &out, const Aggregates &agg, bool write_jou
   }
 }
 
-}  // namespace forge
+} // namespace forge

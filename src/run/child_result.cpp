@@ -6,7 +6,7 @@
 #include "forge/build/classify.hpp"
 
 #include <fmt/format.h>
-#include <string.h>  // sigabbrev_np
+#include <string.h> // sigabbrev_np
 
 #include <csignal>
 
@@ -64,20 +64,20 @@ void set_failure(JournalEntry &e, std::string reason, std::string details) {
 }
 
 bool result_matches(const nlohmann::json &r, const JobSpec &spec) {
-  return r.is_object() && r.value("crate", "") == spec.job.crate && r.value("version", "") == spec.job.version &&
-         r.value("target", "") == spec.job.target.triple &&
+  return r.is_object() && r.value("crate", "") == spec.job.crate &&
+         r.value("version", "") == spec.job.version && r.value("target", "") == spec.job.target.triple &&
          (r.value("status", "") == "built" || r.value("status", "") == "failed");
 }
 
-}  // namespace
+} // namespace
 
 std::vector<std::string> child_argv(const ChildCommand &cmd, const JobSpec &spec) {
   std::vector<std::string> argv{cmd.program};
   argv.insert(argv.end(), cmd.global_args.begin(), cmd.global_args.end());
-  argv.insert(argv.end(), {"build", spec.job.crate + "@" + spec.job.version, "--target", spec.job.target.triple,
-                           "--queue", cmd.queue.string(), "--out", cmd.out.string(), "--jobs",
-                           std::to_string(spec.cargo_jobs), "--timeout", duration_arg(cmd.timeout), "--grace",
-                           duration_arg(cmd.grace)});
+  argv.insert(argv.end(), {"build", spec.job.crate + "@" + spec.job.version, "--target",
+                           spec.job.target.triple, "--queue", cmd.queue.string(), "--out", cmd.out.string(),
+                           "--jobs", std::to_string(spec.cargo_jobs), "--timeout", duration_arg(cmd.timeout),
+                           "--grace", duration_arg(cmd.grace)});
   if (cmd.keep_build_dir) {
     argv.emplace_back("--keep-build-dir");
   }
@@ -88,8 +88,9 @@ std::vector<std::string> child_argv(const ChildCommand &cmd, const JobSpec &spec
   return argv;
 }
 
-JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit, const std::optional<nlohmann::json> &result,
-                           std::string_view child_log, const std::string &started_at, double duration_s) {
+JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit,
+                           const std::optional<nlohmann::json> &result, std::string_view child_log,
+                           const std::string &started_at, double duration_s) {
   JobOutcome out;
   const bool fresh = result && result_matches(*result, spec);
   const bool finished_its_work = fresh && exit.term_signal == 0 && exit.exit_code != 130 &&
@@ -108,9 +109,10 @@ JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit, const std
     return out;
   }
   if (exit.watchdog) {
-    set_failure(e, "timeout", fmt::format("forge build did not finish in time and was killed ({})",
-                                          exit.term_signal != 0 ? signal_name(exit.term_signal)
-                                                                : fmt::format("exit status {}", exit.exit_code)));
+    set_failure(e, "timeout",
+                fmt::format("forge build did not finish in time and was killed ({})",
+                            exit.term_signal != 0 ? signal_name(exit.term_signal)
+                                                  : fmt::format("exit status {}", exit.exit_code)));
     return out;
   }
   if (finished_its_work) {
@@ -136,13 +138,14 @@ JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit, const std
     set_failure(e, "internal", fmt::format("forge build was killed by {}", signal_name(exit.term_signal)));
     return out;
   }
-  const std::string said = error.empty() ? fmt::format("forge build exited with status {}", exit.exit_code) : error;
+  const std::string said =
+      error.empty() ? fmt::format("forge build exited with status {}", exit.exit_code) : error;
   switch (static_cast<ExitCode>(exit.exit_code)) {
   case ExitCode::network:
     set_failure(e, "network", said);
     break;
   case ExitCode::data:
-    set_failure(e, "download", said);  // e.g. the version is not in the index
+    set_failure(e, "download", said); // e.g. the version is not in the index
     break;
   case ExitCode::checksum:
     set_failure(e, "checksum-mismatch", said);
@@ -151,10 +154,11 @@ JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit, const std
     set_failure(e, said.find("No space left") != std::string::npos ? "no-space" : "internal", said);
     break;
   default:
-    set_failure(e, "internal", exit.exit_code == 0 ? "forge build exited 0 without writing result.json" : said);
+    set_failure(e, "internal",
+                exit.exit_code == 0 ? "forge build exited 0 without writing result.json" : said);
     break;
   }
   return out;
 }
 
-}  // namespace forge
+} // namespace forge

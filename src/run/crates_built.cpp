@@ -13,7 +13,9 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-double round_ms(double seconds) { return std::round(seconds * 1000) / 1000; }
+double round_ms(double seconds) {
+  return std::round(seconds * 1000) / 1000;
+}
 
 BuiltTarget target_from_entry(const JournalEntry &e) {
   BuiltTarget t;
@@ -104,7 +106,7 @@ BuiltTarget target_from_json(const nlohmann::json &j) {
   return t;
 }
 
-}  // namespace
+} // namespace
 
 std::string CratesBuilt::updated_at() const {
   std::string latest;
@@ -128,7 +130,7 @@ int compare_versions(std::string_view a, std::string_view b) {
       return c;
     }
   }
-  return a < b ? -1 : 1;  // build metadata or unparsable: any fixed order will do
+  return a < b ? -1 : 1; // build metadata or unparsable: any fixed order will do
 }
 
 bool merge_entry(CratesBuilt &built, const JournalEntry &entry) {
@@ -187,7 +189,8 @@ json crates_built_to_json(const CratesBuilt &built) {
     }
     crates[name] = json{{"version", c.version}, {"date", c.date}, {"targets", std::move(targets)}};
   }
-  return json{{"format", kCratesBuiltFormat}, {"updated_at", built.updated_at()}, {"crates", std::move(crates)}};
+  return json{
+      {"format", kCratesBuiltFormat}, {"updated_at", built.updated_at()}, {"crates", std::move(crates)}};
 }
 
 CratesBuilt crates_built_from_json(const nlohmann::json &j, const std::string &source) {
@@ -231,4 +234,4 @@ void write_crates_built(const std::filesystem::path &path, const CratesBuilt &bu
   write_file_atomic(path, crates_built_to_json(built).dump(1) + "\n");
 }
 
-}  // namespace forge
+} // namespace forge

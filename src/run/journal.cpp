@@ -18,11 +18,15 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-std::string errno_text(int err) { return std::generic_category().message(err); }
+std::string errno_text(int err) {
+  return std::generic_category().message(err);
+}
 
-double round_ms(double seconds) { return std::round(seconds * 1000) / 1000; }
+double round_ms(double seconds) {
+  return std::round(seconds * 1000) / 1000;
+}
 
-}  // namespace
+} // namespace
 
 std::string job_id(std::string_view crate, std::string_view version, std::string_view target) {
   std::string id;
@@ -31,7 +35,9 @@ std::string job_id(std::string_view crate, std::string_view version, std::string
   return id;
 }
 
-std::string JournalEntry::id() const { return job_id(crate, version, target); }
+std::string JournalEntry::id() const {
+  return job_id(crate, version, target);
+}
 
 json journal_entry_to_json(const JournalEntry &e) {
   json j{{"crate", e.crate},
@@ -80,7 +86,8 @@ std::optional<JournalEntry> journal_entry_from_json(const nlohmann::json &j) {
       !str("finished_at", e.finished_at, false)) {
     return std::nullopt;
   }
-  if (e.crate.empty() || e.version.empty() || e.target.empty() || (e.status != "built" && e.status != "failed")) {
+  if (e.crate.empty() || e.version.empty() || e.target.empty() ||
+      (e.status != "built" && e.status != "failed")) {
     return std::nullopt;
   }
   if (e.status == "failed" && e.reason.empty()) {
@@ -92,8 +99,8 @@ std::optional<JournalEntry> journal_entry_from_json(const nlohmann::json &j) {
   const auto exes = j.find("executables");
   const auto code = j.find("exit_code");
   if (spurious == j.end() || !spurious->is_boolean() || attempt == j.end() || !attempt->is_number_integer() ||
-      duration == j.end() || !duration->is_number() || exes == j.end() || !exes->is_array() || code == j.end() ||
-      !code->is_number_integer()) {
+      duration == j.end() || !duration->is_number() || exes == j.end() || !exes->is_array() ||
+      code == j.end() || !code->is_number_integer()) {
     return std::nullopt;
   }
   e.spurious = spurious->get<bool>();
@@ -133,7 +140,7 @@ JournalReplay parse_journal(std::string_view text) {
       continue;
     }
     std::optional<JournalEntry> entry;
-    if (!torn) {  // a line without its '\n' was not fully written, even if it happens to parse
+    if (!torn) { // a line without its '\n' was not fully written, even if it happens to parse
       const auto j = nlohmann::json::parse(line, nullptr, false);
       if (!j.is_discarded()) {
         entry = journal_entry_from_json(j);
@@ -210,4 +217,4 @@ void JournalWriter::append(const JournalEntry &entry) {
   }
 }
 
-}  // namespace forge
+} // namespace forge

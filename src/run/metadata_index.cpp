@@ -15,7 +15,8 @@ namespace {
 using json = nlohmann::ordered_json;
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -47,7 +48,7 @@ int compare_records(const json &a, const json &b) {
   return ta == tb ? 0 : (ta < tb ? -1 : 1);
 }
 
-}  // namespace
+} // namespace
 
 bool merge_record(HostMetadata &index, const json &record) {
   if (!record.is_object()) {
@@ -73,7 +74,7 @@ std::string render_host_metadata(const HostMetadata &index) {
   }
   std::string out = "[\n";
   std::size_t i = 0;
-  for (const auto &[key, record] : index.records) {  // std::map: sorted by (pkg_id, pkg_name), lowercased
+  for (const auto &[key, record] : index.records) { // std::map: sorted by (pkg_id, pkg_name), lowercased
     out += record.dump();
     out += ++i < index.records.size() ? ",\n" : "\n";
   }
@@ -101,4 +102,4 @@ HostMetadata read_host_metadata(const std::filesystem::path &path) {
   return index;
 }
 
-}  // namespace forge
+} // namespace forge

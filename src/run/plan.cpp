@@ -21,7 +21,7 @@ bool needs_building(const CratesBuilt &built, const std::string &crate, const st
   }
   const int cmp = compare_versions(version, it->second.version);
   if (cmp != 0) {
-    return cmp > 0;  // a queue that went back to an older version (the newer one yanked) builds nothing
+    return cmp > 0; // a queue that went back to an older version (the newer one yanked) builds nothing
   }
   const auto t = it->second.targets.find(triple);
   if (t == it->second.targets.end()) {
@@ -33,7 +33,8 @@ bool needs_building(const CratesBuilt &built, const std::string &crate, const st
 namespace {
 
 // Expected duration of (crate, triple) from CRATES_BUILT: that target, else the mean of the crate's targets.
-std::optional<double> known_duration(const CratesBuilt *built, const std::string &crate, const std::string &triple) {
+std::optional<double> known_duration(const CratesBuilt *built, const std::string &crate,
+                                     const std::string &triple) {
   if (built == nullptr) {
     return std::nullopt;
   }
@@ -51,7 +52,7 @@ std::optional<double> known_duration(const CratesBuilt *built, const std::string
   return sum / static_cast<double>(it->second.targets.size());
 }
 
-}  // namespace
+} // namespace
 
 std::vector<PlannedJob> plan_jobs(const Queue &queue, const CratesBuilt *built, const PlanOptions &options) {
   const std::set<std::string> only(options.only.begin(), options.only.end());
@@ -118,7 +119,7 @@ std::vector<Shard> split_shards(const std::vector<PlannedJob> &jobs, int count) 
   }
   struct CrateLoad {
     std::string name;
-    std::size_t first = 0;  // index of its first job: plan order
+    std::size_t first = 0; // index of its first job: plan order
     double expected = 0;
     std::vector<std::size_t> jobs;
   };
@@ -133,7 +134,7 @@ std::vector<Shard> split_shards(const std::vector<PlannedJob> &jobs, int count) 
     crates[it->second].jobs.push_back(i);
   }
   std::stable_sort(crates.begin(), crates.end(), [](const CrateLoad &a, const CrateLoad &b) {
-    return a.expected > b.expected;  // stable: equal loads keep plan order
+    return a.expected > b.expected; // stable: equal loads keep plan order
   });
   std::vector<Shard> shards(static_cast<std::size_t>(count));
   std::vector<std::vector<std::size_t>> members(shards.size());
@@ -198,7 +199,7 @@ std::vector<PlannedJob> remaining_jobs(const std::vector<PlannedJob> &jobs, cons
 
 void order_longest_first(std::vector<PlannedJob> &jobs, const JournalReplay *journal) {
   if (journal != nullptr) {
-    std::map<std::pair<std::string, std::string>, double> seen;  // (crate, target) -> latest duration
+    std::map<std::pair<std::string, std::string>, double> seen; // (crate, target) -> latest duration
     for (const auto &e : journal->entries) {
       seen[{e.crate, e.target}] = e.duration_s;
     }
@@ -210,8 +211,8 @@ void order_longest_first(std::vector<PlannedJob> &jobs, const JournalReplay *jou
     }
   }
   std::stable_sort(jobs.begin(), jobs.end(), [](const PlannedJob &a, const PlannedJob &b) {
-    return a.expected_s > b.expected_s;  // unknown jobs count as the default duration; ties keep queue order
+    return a.expected_s > b.expected_s; // unknown jobs count as the default duration; ties keep queue order
   });
 }
 
-}  // namespace forge
+} // namespace forge

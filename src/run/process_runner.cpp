@@ -32,9 +32,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr double kFallbackTick = 0.1;        // when a child has no pidfd (old kernel)
-constexpr double kKillMargin = 5;            // after the children's own grace period
-constexpr std::size_t kLogTail = 64 * 1024;  // of the child's log, searched for its error line
+constexpr double kFallbackTick = 0.1;       // when a child has no pidfd (old kernel)
+constexpr double kKillMargin = 5;           // after the children's own grace period
+constexpr std::size_t kLogTail = 64 * 1024; // of the child's log, searched for its error line
 
 std::atomic<int> g_signal_pipe{-1};
 std::atomic<bool> g_interrupted{false};
@@ -51,10 +51,13 @@ extern "C" void forge_run_on_signal(int /*signo*/) {
 struct sigaction g_old_int {};
 struct sigaction g_old_term {};
 
-std::string errno_text(int err) { return std::generic_category().message(err); }
+std::string errno_text(int err) {
+  return std::generic_category().message(err);
+}
 
 int64_t wall_micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -63,7 +66,8 @@ struct FileStamp {
   ino_t ino = 0;
   timespec mtime{};
   bool operator==(const FileStamp &o) const {
-    return exists == o.exists && ino == o.ino && mtime.tv_sec == o.mtime.tv_sec && mtime.tv_nsec == o.mtime.tv_nsec;
+    return exists == o.exists && ino == o.ino && mtime.tv_sec == o.mtime.tv_sec &&
+           mtime.tv_nsec == o.mtime.tv_nsec;
   }
 };
 
@@ -122,7 +126,8 @@ int spawn(const std::vector<std::string> &args, const std::vector<std::string> &
   for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGQUIT}) {
     sigaddset(&defaults, sig);
   }
-  check(posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+  check(posix_spawnattr_setflags(&attr,
+                                 POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
   check(posix_spawnattr_setpgroup(&attr, 0));
   check(posix_spawnattr_setsigmask(&attr, &empty));
   check(posix_spawnattr_setsigdefault(&attr, &defaults));
@@ -151,7 +156,7 @@ int reap_status(pid_t pid) {
   return status;
 }
 
-}  // namespace
+} // namespace
 
 struct ProcessRunner::Child {
   uint64_t id = 0;
@@ -165,9 +170,9 @@ struct ProcessRunner::Child {
   Clock::time_point deadline;
   std::optional<Clock::time_point> term_sent;
   bool watchdog = false;
-  bool stopped = false;  // signalled by stop_all
+  bool stopped = false; // signalled by stop_all
   bool killed = false;
-  std::optional<JobOutcome> early;  // could not even start
+  std::optional<JobOutcome> early; // could not even start
 };
 
 ProcessRunner::ProcessRunner(ChildCommand cmd) : cmd_(std::move(cmd)) {
@@ -209,7 +214,9 @@ double ProcessRunner::now() {
   return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
 }
 
-bool ProcessRunner::interrupted() { return g_interrupted.load(); }
+bool ProcessRunner::interrupted() {
+  return g_interrupted.load();
+}
 
 std::vector<int> ProcessRunner::running_pids() const {
   std::vector<int> pids;
@@ -385,7 +392,7 @@ std::vector<JobOutcome> ProcessRunner::wait(std::optional<double> timeout_s) {
   for (auto it = children_.begin(); it != children_.end();) {
     Child &c = *it->second;
     if (has_exited(c.pid)) {
-      ::kill(-c.pid, SIGKILL);  // whatever is left of its group; the unreaped leader keeps the id reserved
+      ::kill(-c.pid, SIGKILL); // whatever is left of its group; the unreaped leader keeps the id reserved
       const int status = reap_status(c.pid);
       if (c.pidfd >= 0) {
         ::close(c.pidfd);
@@ -413,4 +420,4 @@ std::vector<JobOutcome> ProcessRunner::wait(std::optional<double> timeout_s) {
   return out;
 }
 
-}  // namespace forge
+} // namespace forge

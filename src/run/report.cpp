@@ -1,5 +1,5 @@
-// Why: report.json is computed from CRATES_BUILT.json alone (plus the queue's funnel), so the same index always
-// gives the same report, whichever runs and merges produced it.
+// Why: report.json is computed from CRATES_BUILT.json alone (plus the queue's funnel), so the same index
+// always gives the same report, whichever runs and merges produced it.
 #include "forge/run/report.hpp"
 
 #include "forge/util/error.hpp"
@@ -39,7 +39,7 @@ struct Job {
   double duration_s = 0;
 };
 
-}  // namespace
+} // namespace
 
 json build_report(const CratesBuilt &built, const std::optional<QueueInfo> &queue) {
   std::size_t crates_built = 0;
@@ -74,9 +74,10 @@ json build_report(const CratesBuilt &built, const std::optional<QueueInfo> &queu
   const std::size_t attempted = built.crates.size();
 
   json report{{"format", kReportFormat}, {"generated_at", built.updated_at()}};
-  report["queue"] = queue ? json{{"sha256", queue->sha256}, {"generated_at", queue->generated_at},
-                                 {"crates", queue->crates}}
-                          : json(nullptr);
+  report["queue"] =
+      queue
+          ? json{{"sha256", queue->sha256}, {"generated_at", queue->generated_at}, {"crates", queue->crates}}
+          : json(nullptr);
   report["funnel"] = queue && queue->funnel ? funnel_to_json(*queue->funnel) : json(nullptr);
   report["crates"] = json{{"queued", queue ? json(queue->crates) : json(nullptr)},
                           {"attempted", attempted},
@@ -86,7 +87,9 @@ json build_report(const CratesBuilt &built, const std::optional<QueueInfo> &queu
   report["executables"] =
       json{{"total", executables},
            {"per_built_crate",
-            crates_built == 0 ? 0.0 : round_to(static_cast<double>(executables) / static_cast<double>(crates_built), 0.01)}};
+            crates_built == 0
+                ? 0.0
+                : round_to(static_cast<double>(executables) / static_cast<double>(crates_built), 0.01)}};
 
   std::vector<std::pair<std::string, TargetCounts>> by_target(targets.begin(), targets.end());
   std::stable_sort(by_target.begin(), by_target.end(),
@@ -120,7 +123,8 @@ json build_report(const CratesBuilt &built, const std::optional<QueueInfo> &queu
   }
   report["failures"] = failures;
 
-  std::stable_sort(jobs.begin(), jobs.end(), [](const Job &a, const Job &b) { return a.duration_s > b.duration_s; });
+  std::stable_sort(jobs.begin(), jobs.end(),
+                   [](const Job &a, const Job &b) { return a.duration_s > b.duration_s; });
   json slowest = json::array();
   for (std::size_t i = 0; i < jobs.size() && i < 10; ++i) {
     const Job &j = jobs[i];
@@ -150,4 +154,4 @@ void check_report(const nlohmann::json &report, const std::string &source) {
   }
 }
 
-}  // namespace forge
+} // namespace forge

@@ -57,7 +57,8 @@ std::string bar_chart(const std::string &title, const std::vector<rv::Bar> &rows
   constexpr int kLabel = 165;
   constexpr int kBar = 200;
   const int height = static_cast<int>(rows.size()) * kRow + 6;
-  std::string svg = fmt::format(R"(<svg viewBox="0 0 440 {}" role="img" aria-label="{}">)", height, esc(title));
+  std::string svg =
+      fmt::format(R"(<svg viewBox="0 0 440 {}" role="img" aria-label="{}">)", height, esc(title));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto &r = rows[i];
     const int y = static_cast<int>(i) * kRow + 4;
@@ -70,12 +71,13 @@ std::string bar_chart(const std::string &title, const std::vector<rv::Bar> &rows
   return svg + "</svg>\n";
 }
 
-std::string card(const std::string &id, const std::string &value, const std::string &label, const char *cls = "") {
-  return fmt::format(R"(<div class="card"><div class="n {}" id="{}">{}</div><div class="l">{}</div></div>)", cls, id,
-                     esc(value), esc(label));
+std::string card(const std::string &id, const std::string &value, const std::string &label,
+                 const char *cls = "") {
+  return fmt::format(R"(<div class="card"><div class="n {}" id="{}">{}</div><div class="l">{}</div></div>)",
+                     cls, id, esc(value), esc(label));
 }
 
-}  // namespace
+} // namespace
 
 std::string render_report_html(const nlohmann::json &report) {
   const rv::View v = rv::read(report);
@@ -84,7 +86,8 @@ std::string render_report_html(const nlohmann::json &report) {
                   "<title>forge report</title><style>";
   h += kStyle;
   h += "</style></head>\n<body><main>\n<h1>forge report</h1>\n";
-  h += fmt::format("<p class=\"meta\">Index as of {}</p>\n", esc(v.generated_at.empty() ? "-" : v.generated_at));
+  h += fmt::format("<p class=\"meta\">Index as of {}</p>\n",
+                   esc(v.generated_at.empty() ? "-" : v.generated_at));
 
   h += "<section id=\"summary\"><div class=\"cards\">";
   if (v.queued) {
@@ -92,7 +95,8 @@ std::string render_report_html(const nlohmann::json &report) {
   }
   h += card("crates-built", rv::thousands(v.built), "crates built (" + rv::percent(v.rate) + ")", "ok");
   h += card("crates-failed", rv::thousands(v.failed), "crates failed", "bad");
-  h += card("executables", rv::thousands(v.executables), fmt::format("executables ({:.1f} per crate)", v.per_crate));
+  h += card("executables", rv::thousands(v.executables),
+            fmt::format("executables ({:.1f} per crate)", v.per_crate));
   h += card("jobs", rv::thousands(v.jobs), "jobs, mean " + rv::duration(v.mean_s));
   h += "</div></section>\n";
 
@@ -110,16 +114,18 @@ std::string render_report_html(const nlohmann::json &report) {
     h += "<section id=\"targets\"><h2>Success rate per target</h2>\n";
     std::vector<rv::Bar> bars;
     for (const auto &t : v.targets) {
-      bars.push_back(rv::Bar{t.host, t.rate, rv::percent(t.rate) + " · " + rv::thousands(t.executables) + " exe"});
+      bars.push_back(
+          rv::Bar{t.host, t.rate, rv::percent(t.rate) + " · " + rv::thousands(t.executables) + " exe"});
     }
     h += bar_chart("Success rate per target", bars, 1.0, {"var(--ok)"});
     h += "<div class=\"scroll\"><table><tr><th>host</th><th>target</th><th class=\"num\">built</th>"
          "<th class=\"num\">failed</th><th class=\"num\">success</th><th class=\"num\">executables</th></tr>";
     for (const auto &t : v.targets) {
-      h += fmt::format("<tr><td>{}</td><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-                       "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                       esc(t.host), esc(t.target), rv::thousands(t.built), rv::thousands(t.failed),
-                       rv::percent(t.rate), rv::thousands(t.executables));
+      h += fmt::format(
+          "<tr><td>{}</td><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+          esc(t.host), esc(t.target), rv::thousands(t.built), rv::thousands(t.failed), rv::percent(t.rate),
+          rv::thousands(t.executables));
     }
     h += "</table></div></section>\n";
   }
@@ -131,27 +137,31 @@ std::string render_report_html(const nlohmann::json &report) {
       bars.push_back(rv::Bar{f.reason, static_cast<double>(f.jobs), rv::thousands(f.jobs)});
     }
     h += bar_chart("Failed jobs per reason", bars, bars.front().value, {"var(--bad)"});
-    h += "<div class=\"scroll\"><table><tr><th>reason</th><th class=\"num\">jobs</th><th class=\"num\">crates</th>"
+    h += "<div class=\"scroll\"><table><tr><th>reason</th><th class=\"num\">jobs</th><th "
+         "class=\"num\">crates</th>"
          "<th class=\"num\">spurious</th><th>examples</th></tr>";
     for (const auto &f : v.failures) {
       std::string ex;
       for (const auto &e : f.examples) {
         ex += (ex.empty() ? "" : ", ") + esc(e);
       }
-      h += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-                       "<td>{}</td></tr>",
-                       esc(f.reason), rv::thousands(f.jobs), rv::thousands(f.crates), rv::thousands(f.spurious), ex);
+      h += fmt::format(
+          "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+          "<td>{}</td></tr>",
+          esc(f.reason), rv::thousands(f.jobs), rv::thousands(f.crates), rv::thousands(f.spurious), ex);
     }
     h += "</table></div></section>\n";
   }
 
   if (!v.slowest.empty()) {
-    h += "<section id=\"slowest\"><h2>Slowest jobs</h2><div class=\"scroll\"><table><tr><th class=\"num\">time</th>"
+    h += "<section id=\"slowest\"><h2>Slowest jobs</h2><div class=\"scroll\"><table><tr><th "
+         "class=\"num\">time</th>"
          "<th>crate</th><th>version</th><th>host</th><th>status</th></tr>";
     for (const auto &s : v.slowest) {
-      h += fmt::format("<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
-                       rv::duration(s.duration_s), esc(s.crate), esc(s.version), esc(s.host),
-                       s.status == "built" ? "ok" : "bad", esc(s.status));
+      h += fmt::format(
+          "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+          rv::duration(s.duration_s), esc(s.crate), esc(s.version), esc(s.host),
+          s.status == "built" ? "ok" : "bad", esc(s.status));
     }
     h += "</table></div></section>\n";
   }
@@ -161,4 +171,4 @@ std::string render_report_html(const nlohmann::json &report) {
   return h;
 }
 
-}  // namespace forge
+} // namespace forge

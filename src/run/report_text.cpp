@@ -34,7 +34,7 @@ std::string md_escape(const std::string &s) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 std::string render_report_text(const nlohmann::json &report, bool color) {
   const rv::View v = rv::read(report);
@@ -57,8 +57,8 @@ std::string render_report_text(const nlohmann::json &report, bool color) {
   out += fmt::format("  {} {:>9}  {} {}\n", pad("built", 24), rv::thousands(v.built),
                      pad(rv::bar(v.rate, 1, kBarWidth), kBarWidth), rv::percent(v.rate));
   out += fmt::format("  {} {:>9}\n", pad("failed", 24), rv::thousands(v.failed));
-  out += fmt::format("  {} {:>9}  ({:.1f} per built crate)\n", pad("executables", 24), rv::thousands(v.executables),
-                     v.per_crate);
+  out += fmt::format("  {} {:>9}  ({:.1f} per built crate)\n", pad("executables", 24),
+                     rv::thousands(v.executables), v.per_crate);
 
   if (!v.targets.empty()) {
     out += "\n" + bold("Per target") + "\n";
@@ -66,8 +66,8 @@ std::string render_report_text(const nlohmann::json &report, bool color) {
                        pad("success", kBarWidth), "", "executables");
     for (const auto &t : v.targets) {
       out += fmt::format("  {} {:>9} {:>9}  {} {:>7} {:>12}\n", pad(t.host, 24), rv::thousands(t.built),
-                         rv::thousands(t.failed), pad(rv::bar(t.rate, 1, kBarWidth), kBarWidth), rv::percent(t.rate),
-                         rv::thousands(t.executables));
+                         rv::thousands(t.failed), pad(rv::bar(t.rate, 1, kBarWidth), kBarWidth),
+                         rv::percent(t.rate), rv::thousands(t.executables));
     }
   }
 
@@ -84,11 +84,12 @@ std::string render_report_text(const nlohmann::json &report, bool color) {
   if (!v.slowest.empty()) {
     out += "\n" + bold("Slowest jobs") + "\n";
     for (const auto &s : v.slowest) {
-      out += fmt::format("  {:>8}  {} {} {} ({})\n", rv::duration(s.duration_s), s.crate, s.version, s.host, s.status);
+      out += fmt::format("  {:>8}  {} {} {} ({})\n", rv::duration(s.duration_s), s.crate, s.version, s.host,
+                         s.status);
     }
   }
-  out += fmt::format("\nJob time: {} jobs, total {}, mean {}\n", rv::thousands(v.jobs), rv::duration(v.total_s),
-                     rv::duration(v.mean_s));
+  out += fmt::format("\nJob time: {} jobs, total {}, mean {}\n", rv::thousands(v.jobs),
+                     rv::duration(v.total_s), rv::duration(v.mean_s));
   return out;
 }
 
@@ -108,9 +109,11 @@ std::string render_report_markdown(const nlohmann::json &report) {
     out += fmt::format("| queued | {} | |\n", rv::thousands(*v.queued));
   }
   out += fmt::format("| attempted | {} | |\n", rv::thousands(v.attempted));
-  out += fmt::format("| built | {} | {} {} |\n", rv::thousands(v.built), rv::bar(v.rate, 1, 20), rv::percent(v.rate));
+  out += fmt::format("| built | {} | {} {} |\n", rv::thousands(v.built), rv::bar(v.rate, 1, 20),
+                     rv::percent(v.rate));
   out += fmt::format("| failed | {} | |\n", rv::thousands(v.failed));
-  out += fmt::format("| executables | {} | {:.1f} per built crate |\n\n", rv::thousands(v.executables), v.per_crate);
+  out += fmt::format("| executables | {} | {:.1f} per built crate |\n\n", rv::thousands(v.executables),
+                     v.per_crate);
   if (!v.targets.empty()) {
     out += "### Per target\n\n| host | target | built | failed | success | executables |\n"
            "|---|---|---:|---:|---|---:|\n";
@@ -122,14 +125,15 @@ std::string render_report_markdown(const nlohmann::json &report) {
     out += "\n";
   }
   if (!v.failures.empty()) {
-    out += "### Failures by reason\n\n| reason | jobs | crates | spurious | examples |\n|---|---:|---:|---:|---|\n";
+    out += "### Failures by reason\n\n| reason | jobs | crates | spurious | examples "
+           "|\n|---|---:|---:|---:|---|\n";
     for (const auto &f : v.failures) {
       std::vector<std::string> ex;
       for (const auto &e : f.examples) {
         ex.push_back(md_escape(e));
       }
-      out += fmt::format("| {} | {} | {} | {} | {} |\n", f.reason, rv::thousands(f.jobs), rv::thousands(f.crates),
-                         rv::thousands(f.spurious), fmt::join(ex, ", "));
+      out += fmt::format("| {} | {} | {} | {} | {} |\n", f.reason, rv::thousands(f.jobs),
+                         rv::thousands(f.crates), rv::thousands(f.spurious), fmt::join(ex, ", "));
     }
     out += "\n";
   }
@@ -141,9 +145,9 @@ std::string render_report_markdown(const nlohmann::json &report) {
     }
     out += "\n";
   }
-  out += fmt::format("Job time: {} jobs, total {}, mean {}.\n", rv::thousands(v.jobs), rv::duration(v.total_s),
-                     rv::duration(v.mean_s));
+  out += fmt::format("Job time: {} jobs, total {}, mean {}.\n", rv::thousands(v.jobs),
+                     rv::duration(v.total_s), rv::duration(v.mean_s));
   return out;
 }
 
-}  // namespace forge
+} // namespace forge

@@ -26,7 +26,7 @@ std::string str_at(const nlohmann::json &j, const char *key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-}  // namespace
+} // namespace
 
 std::string thousands(int64_t n) {
   std::string digits = std::to_string(n < 0 ? -n : n);
@@ -40,9 +40,13 @@ std::string thousands(int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
-std::string percent(double ratio) { return fmt::format("{:.1f}%", ratio * 100.0); }
+std::string percent(double ratio) {
+  return fmt::format("{:.1f}%", ratio * 100.0);
+}
 
-std::string duration(double s) { return s < 60 ? fmt::format("{:.1f}s", s) : human_duration(s); }
+std::string duration(double s) {
+  return s < 60 ? fmt::format("{:.1f}s", s) : human_duration(s);
+}
 
 std::string bar(double value, double max, int width) {
   static const char *const kEighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
@@ -61,7 +65,7 @@ std::string bar(double value, double max, int width) {
   } else if (eighths > 0) {
     out += kEighths[eighths];
   } else if (full == 0) {
-    out += "▏";  // a non-zero value is never drawn as nothing
+    out += "▏"; // a non-zero value is never drawn as nothing
   }
   return out;
 }
@@ -80,10 +84,12 @@ View read(const nlohmann::json &r) {
   v.executables = int_at(r.at("executables"), "total");
   v.per_crate = num_at(r.at("executables"), "per_built_crate");
   if (const auto f = r.find("funnel"); f != r.end() && f->is_object()) {
-    const std::pair<const char *, const char *> stages[] = {
-        {"total", "crates on crates.io"},       {"with_bins", "with binaries"},
-        {"cli_category", "command-line-utilities"}, {"candidates", "binaries or CLI"},
-        {"recent", "recently updated"},          {"selected", "queued"}};
+    const std::pair<const char *, const char *> stages[] = {{"total", "crates on crates.io"},
+                                                            {"with_bins", "with binaries"},
+                                                            {"cli_category", "command-line-utilities"},
+                                                            {"candidates", "binaries or CLI"},
+                                                            {"recent", "recently updated"},
+                                                            {"selected", "queued"}};
     for (const auto &[key, label] : stages) {
       const int64_t n = int_at(*f, key);
       v.funnel.push_back(Bar{label, static_cast<double>(n), thousands(n)});
@@ -91,8 +97,9 @@ View read(const nlohmann::json &r) {
     v.funnel.push_back(Bar{"built", static_cast<double>(v.built), thousands(v.built)});
   }
   for (const auto &t : r.at("targets")) {
-    v.targets.push_back(TargetRow{str_at(t, "host"), str_at(t, "target"), int_at(t, "attempted"), int_at(t, "built"),
-                                  int_at(t, "failed"), int_at(t, "executables"), num_at(t, "success_rate")});
+    v.targets.push_back(TargetRow{str_at(t, "host"), str_at(t, "target"), int_at(t, "attempted"),
+                                  int_at(t, "built"), int_at(t, "failed"), int_at(t, "executables"),
+                                  num_at(t, "success_rate")});
   }
   for (const auto &f : r.at("failures")) {
     ReasonRow row{str_at(f, "reason"), int_at(f, "jobs"), int_at(f, "crates"), int_at(f, "spurious"), {}};
@@ -106,8 +113,8 @@ View read(const nlohmann::json &r) {
     v.failures.push_back(std::move(row));
   }
   for (const auto &s : r.at("slowest")) {
-    v.slowest.push_back(
-        SlowRow{str_at(s, "crate"), str_at(s, "version"), str_at(s, "host"), str_at(s, "status"), num_at(s, "duration_s")});
+    v.slowest.push_back(SlowRow{str_at(s, "crate"), str_at(s, "version"), str_at(s, "host"),
+                                str_at(s, "status"), num_at(s, "duration_s")});
   }
   const auto &d = r.at("durations");
   v.jobs = int_at(d, "jobs");
@@ -116,4 +123,4 @@ View read(const nlohmann::json &r) {
   return v;
 }
 
-}  // namespace forge::report_view
+} // namespace forge::report_view

@@ -13,7 +13,7 @@ namespace forge::report_view {
 struct Bar {
   std::string label;
   double value = 0;
-  std::string shown;  // the figure as printed
+  std::string shown; // the figure as printed
 };
 
 struct TargetRow {
@@ -35,7 +35,7 @@ struct SlowRow {
 
 struct View {
   std::string generated_at;
-  std::vector<Bar> funnel;  // empty when the queue carried no funnel
+  std::vector<Bar> funnel; // empty when the queue carried no funnel
   std::optional<int64_t> queued;
   int64_t attempted = 0, built = 0, failed = 0, executables = 0;
   double rate = 0, per_crate = 0;
@@ -46,12 +46,12 @@ struct View {
   double total_s = 0, mean_s = 0;
 };
 
-View read(const nlohmann::json &report);  // after check_report
+View read(const nlohmann::json &report); // after check_report
 
-std::string thousands(int64_t n);   // 21042 -> "21,042"
-std::string percent(double ratio);  // 0.576 -> "57.6%"
-std::string duration(double s);     // "1m02s", "21.3s"
+std::string thousands(int64_t n);  // 21042 -> "21,042"
+std::string percent(double ratio); // 0.576 -> "57.6%"
+std::string duration(double s);    // "1m02s", "21.3s"
 // Unicode block bar of `width` cells for value/max (eighths for the last cell).
 std::string bar(double value, double max, int width);
 
-}  // namespace forge::report_view
+} // namespace forge::report_view

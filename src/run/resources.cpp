@@ -48,14 +48,15 @@ std::string space_problem(const std::filesystem::path &dir, uint64_t min_free) {
   }
   struct statvfs st {};
   if (::statvfs(dir.c_str(), &st) != 0) {
-    return {};  // cannot tell: let the jobs find out
+    return {}; // cannot tell: let the jobs find out
   }
   const uint64_t free = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   if (free >= min_free) {
     return {};
   }
-  return fmt::format("only {} free in {} (--min-free {}): the disk is full; stopped scheduling, rerun to resume",
-                     human_bytes(static_cast<double>(free)), dir.string(), human_bytes(static_cast<double>(min_free)));
+  return fmt::format(
+      "only {} free in {} (--min-free {}): the disk is full; stopped scheduling, rerun to resume",
+      human_bytes(static_cast<double>(free)), dir.string(), human_bytes(static_cast<double>(min_free)));
 }
 
-}  // namespace forge
+} // namespace forge

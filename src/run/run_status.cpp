@@ -31,9 +31,11 @@ std::string tail_lines(const std::filesystem::path &path, std::size_t count) {
   return text;
 }
 
-std::string seconds(double s) { return s < 60 ? fmt::format("{:.1f}s", s) : human_duration(s); }
+std::string seconds(double s) {
+  return s < 60 ? fmt::format("{:.1f}s", s) : human_duration(s);
+}
 
-}  // namespace
+} // namespace
 
 std::string github_escape_data(std::string_view text) {
   std::string out;
@@ -76,15 +78,19 @@ std::string status_headline(std::size_t done, std::size_t total, std::size_t bui
     const double per_min = static_cast<double>(done) * 60.0 / elapsed_s;
     line += fmt::format(" · {:.1f} jobs/min", per_min);
     if (total > done) {
-      line += " · ETA " + human_duration(elapsed_s / static_cast<double>(done) * static_cast<double>(total - done));
+      line += " · ETA " +
+              human_duration(elapsed_s / static_cast<double>(done) * static_cast<double>(total - done));
     }
   }
   return line;
 }
 
-ConsoleObserver::ConsoleObserver(StatusOptions options, double start_s) : opt_(std::move(options)), start_s_(start_s) {}
+ConsoleObserver::ConsoleObserver(StatusOptions options, double start_s)
+    : opt_(std::move(options)), start_s_(start_s) {}
 
-ConsoleObserver::~ConsoleObserver() { clear_block(); }
+ConsoleObserver::~ConsoleObserver() {
+  clear_block();
+}
 
 void ConsoleObserver::clear_block() {
   if (block_lines_ > 0) {
@@ -99,7 +105,8 @@ void ConsoleObserver::draw_block(double now) {
     return;
   }
   clear_block();
-  std::string text = "forge run: " + status_headline(done_, opt_.total, built_, failed_, now - start_s_) + "\n";
+  std::string text =
+      "forge run: " + status_headline(done_, opt_.total, built_, failed_, now - start_s_) + "\n";
   std::size_t lines = 1;
   for (const auto &[id, started] : running_) {
     text += fmt::format("  {:<60} {}\n", id, human_duration(now - started));
@@ -137,14 +144,17 @@ void ConsoleObserver::github_failure(const JournalEntry &e) {
   }
   std::string body = tail_lines(log, opt_.log_tail_lines);
   std::FILE *s = opt_.stream;
-  fmt::print(s, "::group::{} {} {}: {} (last lines of {})\n", e.crate, e.version, e.host, e.reason, log.string());
+  fmt::print(s, "::group::{} {} {}: {} (last lines of {})\n", e.crate, e.version, e.host, e.reason,
+             log.string());
   fmt::print(s, "{}", body);
   if (!body.empty() && body.back() != '\n') {
     fmt::print(s, "\n");
   }
   fmt::print(s, "::endgroup::\n");
-  fmt::print(s, "::error title={}::{}\n", github_escape_property(fmt::format("{} {} ({})", e.crate, e.version, e.host)),
-             github_escape_data(fmt::format("{} {} for {}: {}: {}", e.crate, e.version, e.target, e.reason, e.details)));
+  fmt::print(s, "::error title={}::{}\n",
+             github_escape_property(fmt::format("{} {} ({})", e.crate, e.version, e.host)),
+             github_escape_data(
+                 fmt::format("{} {} for {}: {}: {}", e.crate, e.version, e.target, e.reason, e.details)));
   std::fflush(s);
 }
 
@@ -165,8 +175,8 @@ void ConsoleObserver::finished(const JobSpec &spec, const JournalEntry &e, std::
                            seconds(e.duration_s), fmt::join(e.executables, ", ")));
   } else {
     ++failed_;
-    print_line(fmt::format("[{}/{}] {} {}: {} after {}: {}", done_, opt_.total, c ? "\x1b[31m✗\x1b[0m" : "✗", label,
-                           e.reason, seconds(e.duration_s), e.details));
+    print_line(fmt::format("[{}/{}] {} {}: {} after {}: {}", done_, opt_.total, c ? "\x1b[31m✗\x1b[0m" : "✗",
+                           label, e.reason, seconds(e.duration_s), e.details));
     if (opt_.github && !opt_.quiet) {
       clear_block();
       github_failure(e);
@@ -194,4 +204,4 @@ void ConsoleObserver::tick(double now) {
   }
 }
 
-}  // namespace forge
+} // namespace forge

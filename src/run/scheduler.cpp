@@ -12,17 +12,18 @@
 namespace forge {
 
 int cargo_jobs_share(int cores, int workers, std::size_t runnable) {
-  const auto slots = static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(std::max(workers, 1), runnable)));
+  const auto slots =
+      static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(std::max(workers, 1), runnable)));
   return std::max(1, (std::max(cores, 1) + slots - 1) / slots);
 }
 
 namespace {
 
 struct Pending {
-  std::size_t order = 0;  // position in the given priority order
+  std::size_t order = 0; // position in the given priority order
   PlannedJob job;
   int attempt = 1;
-  double ready_at = 0;  // retries wait for their backoff
+  double ready_at = 0; // retries wait for their backoff
 };
 
 class Scheduler {
@@ -72,7 +73,8 @@ private:
 
   void start_what_fits(double now) {
     while (running_.size() < static_cast<std::size_t>(std::max(opt_.workers, 1))) {
-      auto it = std::find_if(pending_.begin(), pending_.end(), [&](const Pending &p) { return startable(p, now); });
+      auto it =
+          std::find_if(pending_.begin(), pending_.end(), [&](const Pending &p) { return startable(p, now); });
       if (it == pending_.end()) {
         return;
       }
@@ -83,9 +85,8 @@ private:
           return;
         }
       }
-      const std::size_t ready =
-          static_cast<std::size_t>(std::count_if(pending_.begin(), pending_.end(),
-                                                 [now](const Pending &p) { return p.ready_at <= now; }));
+      const std::size_t ready = static_cast<std::size_t>(std::count_if(
+          pending_.begin(), pending_.end(), [now](const Pending &p) { return p.ready_at <= now; }));
       JobSpec spec;
       spec.job = it->job;
       spec.attempt = it->attempt;
@@ -94,7 +95,7 @@ private:
       const uint64_t id = next_id_++;
       try {
         runner_.start(id, spec);
-      } catch (const Error &e) {  // e.g. its log file cannot be created: the disk is full
+      } catch (const Error &e) { // e.g. its log file cannot be created: the disk is full
         summary_.stop_error = e.what();
         stop(std::string(e.what()) + ": stopped scheduling", false);
         return;
@@ -121,7 +122,7 @@ private:
   void finish(JobOutcome &out) {
     const auto it = running_.find(out.id);
     if (it == running_.end()) {
-      return;  // not ours: a runner bug, but never a reason to stop the run
+      return; // not ours: a runner bug, but never a reason to stop the run
     }
     const Running done = it->second;
     running_.erase(it);
@@ -142,7 +143,8 @@ private:
     }
     crate_finished_.insert(done.spec.job.crate);
     JournalEntry &entry = out.entry;
-    const bool retry = !entry.built() && entry.spurious && done.spec.attempt <= opt_.max_retries && !stopping_;
+    const bool retry =
+        !entry.built() && entry.spurious && done.spec.attempt <= opt_.max_retries && !stopping_;
     entry.attempt = done.spec.attempt;
     entry.retrying = retry;
     try {
@@ -188,7 +190,7 @@ private:
   const std::function<void(const JournalEntry &)> &record_;
   RunObserver &observer_;
   const SchedulerOptions &opt_;
-  std::vector<Pending> pending_;  // by priority order
+  std::vector<Pending> pending_; // by priority order
   std::map<uint64_t, Running> running_;
   std::map<std::string, int> running_per_crate_;
   std::set<std::string> crate_finished_;
@@ -197,7 +199,7 @@ private:
   RunSummary summary_;
 };
 
-}  // namespace
+} // namespace
 
 RunSummary run_jobs(const std::vector<PlannedJob> &jobs, JobRunner &runner,
                     const std::function<void(const JournalEntry &)> &record, RunObserver &observer,
@@ -206,4 +208,4 @@ RunSummary run_jobs(const std::vector<PlannedJob> &jobs, JobRunner &runner,
   return scheduler.run();
 }
 
-}  // namespace forge
+} // namespace forge

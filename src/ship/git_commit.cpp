@@ -38,7 +38,8 @@ using TreeEntry = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry, git_tr
 
 [[noreturn]] void git_fail(const std::filesystem::path &repo, const std::string &what) {
   const git_error *e = git_error_last();
-  fail(ExitCode::io, "git repository {}: {}: {}", repo.string(), what, e != nullptr ? e->message : "unknown error");
+  fail(ExitCode::io, "git repository {}: {}: {}", repo.string(), what,
+       e != nullptr ? e->message : "unknown error");
 }
 
 void check(int rc, const std::filesystem::path &repo, const std::string &what) {
@@ -89,7 +90,7 @@ Signature make_signature(git_repository *repo, const std::filesystem::path &path
   return Signature(raw);
 }
 
-}  // namespace
+} // namespace
 
 std::pair<std::string, std::string> parse_author(const std::string &text) {
   const auto lt = text.find('<');
@@ -139,7 +140,7 @@ GitCommitResult commit_files(const GitCommitRequest &req) {
   check(git_index_write_tree_to(&tree_id, index.get(), repo.get()), req.repo, "cannot write the tree");
   if (tip_tree && git_oid_equal(&tree_id, git_tree_id(tip_tree.get())) != 0) {
     result.commit = result.parent;
-    return result;  // nothing changed: no empty commit
+    return result; // nothing changed: no empty commit
   }
   git_tree *raw_new = nullptr;
   check(git_tree_lookup(&raw_new, repo.get(), &tree_id), req.repo, "cannot read the new tree");
@@ -148,16 +149,17 @@ GitCommitResult commit_files(const GitCommitRequest &req) {
   const std::string ref = "refs/heads/" + req.branch;
   const git_commit *parents[] = {tip.get()};
   git_oid commit_id;
-  check(git_commit_create(&commit_id, repo.get(), ref.c_str(), sig.get(), sig.get(), "UTF-8", req.message.c_str(),
-                          tree.get(), tip ? 1 : 0, tip ? parents : nullptr),
+  check(git_commit_create(&commit_id, repo.get(), ref.c_str(), sig.get(), sig.get(), "UTF-8",
+                          req.message.c_str(), tree.get(), tip ? 1 : 0, tip ? parents : nullptr),
         req.repo, "cannot commit to " + req.branch);
   result.committed = true;
   result.commit = hex(commit_id);
   return result;
 }
 
-std::map<std::string, std::string> read_branch_files(const std::filesystem::path &path, const std::string &branch,
-                                                     const std::string &dir, const std::vector<std::string> &extra) {
+std::map<std::string, std::string> read_branch_files(const std::filesystem::path &path,
+                                                     const std::string &branch, const std::string &dir,
+                                                     const std::vector<std::string> &extra) {
   Libgit2 lib;
   std::map<std::string, std::string> files;
   const Repo repo = open_repo(path);
@@ -183,7 +185,8 @@ std::map<std::string, std::string> read_branch_files(const std::filesystem::path
       const TreeEntry entry(raw_entry);
       if (git_tree_entry_type(entry.get()) == GIT_OBJECT_TREE) {
         git_tree *raw_sub = nullptr;
-        check(git_tree_lookup(&raw_sub, repo.get(), git_tree_entry_id(entry.get())), path, "cannot read " + dir);
+        check(git_tree_lookup(&raw_sub, repo.get(), git_tree_entry_id(entry.get())), path,
+              "cannot read " + dir);
         sub.reset(raw_sub);
       }
     }
@@ -210,4 +213,4 @@ std::map<std::string, std::string> read_branch_files(const std::filesystem::path
   return files;
 }
 
-}  // namespace forge
+} // namespace forge

@@ -65,4 +65,4 @@ bool write_github_output(const std::vector<std::pair<std::string, std::string>> 
   return true;
 }
 
-}  // namespace forge
+} // namespace forge

@@ -21,7 +21,9 @@ struct ShardDir {
   std::optional<RunInfo> info;
 };
 
-std::string short_sha(const std::string &sha) { return sha.substr(0, 12); }
+std::string short_sha(const std::string &sha) {
+  return sha.substr(0, 12);
+}
 
 std::vector<ShardDir> check_shards(const MergeRequest &req) {
   std::optional<std::string> ref_sha;
@@ -37,7 +39,8 @@ std::vector<ShardDir> check_shards(const MergeRequest &req) {
       fail(ExitCode::io, "{}: not a directory", dir.string());
     }
     if (!fs::exists(dir / kJournalFile, ec) && !fs::exists(dir / kRunInfoFile, ec)) {
-      fail(ExitCode::data, "{}: not a forge run directory (no {} or {})", dir.string(), kJournalFile, kRunInfoFile);
+      fail(ExitCode::data, "{}: not a forge run directory (no {} or {})", dir.string(), kJournalFile,
+           kRunInfoFile);
     }
     ShardDir s{dir, read_run_info(dir)};
     if (s.info && !s.info->queue.sha256.empty()) {
@@ -46,8 +49,10 @@ std::vector<ShardDir> check_shards(const MergeRequest &req) {
         ref_name = dir.string();
       } else if (*ref_sha != s.info->queue.sha256) {
         fail(ExitCode::data,
-             "{} was run from a different queue (sha256 {}…, generated {}) than {} (sha256 {}…): refusing to merge",
-             dir.string(), short_sha(s.info->queue.sha256), s.info->queue.generated_at, ref_name, short_sha(*ref_sha));
+             "{} was run from a different queue (sha256 {}…, generated {}) than {} (sha256 {}…): refusing to "
+             "merge",
+             dir.string(), short_sha(s.info->queue.sha256), s.info->queue.generated_at, ref_name,
+             short_sha(*ref_sha));
       }
     }
     shards.push_back(std::move(s));
@@ -58,7 +63,8 @@ std::vector<ShardDir> check_shards(const MergeRequest &req) {
 // Folds what the branch already holds into `agg`, so that a merge into a fresh directory still keeps every
 // package the index ever had.
 void load_branch(Aggregates &agg, const MergeRequest &req) {
-  const auto files = read_branch_files(*req.git_repo, req.branch, "metadata", {kCratesBuiltFile, kReportFile});
+  const auto files =
+      read_branch_files(*req.git_repo, req.branch, "metadata", {kCratesBuiltFile, kReportFile});
   for (const auto &[path, content] : files) {
     const auto doc = nlohmann::ordered_json::parse(content, nullptr, false);
     const std::string where = fmt::format("{}:{} in {}", req.branch, path, req.git_repo->string());
@@ -81,7 +87,7 @@ void load_branch(Aggregates &agg, const MergeRequest &req) {
   }
 }
 
-}  // namespace
+} // namespace
 
 MergeResult merge_shards(const MergeRequest &req) {
   if (req.shards.empty()) {
@@ -150,4 +156,4 @@ MergeResult merge_shards(const MergeRequest &req) {
   return result;
 }
 
-}  // namespace forge
+} // namespace forge

@@ -1,5 +1,5 @@
-// Why: the run/ship unit tests build the same things over and over: a temp dir, journal entries, planned jobs,
-// a queue; one place keeps them short and consistent.
+// Why: the run/ship unit tests build the same things over and over: a temp dir, journal entries, planned
+// jobs, a queue; one place keeps them short and consistent.
 #pragma once
 #include "forge/build/classify.hpp"
 #include "forge/build/target.hpp"
@@ -56,8 +56,8 @@ inline const Target &arm() {
 }
 
 inline JournalEntry entry(const std::string &crate, const std::string &version, const std::string &status,
-                          const std::string &finished_at = "2025-06-01T00:00:00Z", const Target &target = musl(),
-                          const std::string &reason = "") {
+                          const std::string &finished_at = "2025-06-01T00:00:00Z",
+                          const Target &target = musl(), const std::string &reason = "") {
   JournalEntry e;
   e.crate = crate;
   e.version = version;
@@ -102,4 +102,4 @@ inline Queue queue_of(const std::vector<std::pair<std::string, std::string>> &cr
   return q;
 }
 
-}  // namespace forge::test_run
+} // namespace forge::test_run

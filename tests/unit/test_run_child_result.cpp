@@ -18,13 +18,19 @@ JobSpec spec() {
 }
 
 nlohmann::json result(const std::string &status, const std::string &reason = "", bool spurious = false) {
-  nlohmann::json r{{"format", "forge-result/1"}, {"crate", "hexyl"},   {"version", "0.8.0"},
-                   {"target", musl().triple},    {"host", musl().host}, {"status", status},
+  nlohmann::json r{{"format", "forge-result/1"},
+                   {"crate", "hexyl"},
+                   {"version", "0.8.0"},
+                   {"target", musl().triple},
+                   {"host", musl().host},
+                   {"status", status},
                    {"reason", reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(reason)},
                    {"details", reason.empty() ? nlohmann::json(nullptr) : nlohmann::json("details here")},
-                   {"spurious", spurious},       {"executables", nlohmann::json::array()}};
+                   {"spurious", spurious},
+                   {"executables", nlohmann::json::array()}};
   if (status == "built") {
-    r["executables"].push_back({{"name", "hexyl"}, {"size", 1}, {"bsum", "b"}, {"shasum", "s"}, {"static", true}});
+    r["executables"].push_back(
+        {{"name", "hexyl"}, {"size", 1}, {"bsum", "b"}, {"shasum", "s"}, {"static", true}});
   }
   return r;
 }
@@ -44,11 +50,28 @@ TEST(RunChildResult, ArgvCarriesTheJobAndItsShare) {
   cmd.keep_build_dir = true;
   cmd.build_root = "/b";
   cmd.build_args = {"--builder", "cargo"};
-  EXPECT_EQ(child_argv(cmd, spec()),
-            (std::vector<std::string>{"/usr/bin/forge", "--color", "never", "build", "hexyl@0.8.0", "--target",
-                                      musl().triple, "--queue", "/q/queue.json", "--out", "/o", "--jobs", "3",
-                                      "--timeout", "1800s", "--grace", "1.500s", "--keep-build-dir", "--build-dir", "/b",
-                                      "--builder", "cargo"}));
+  EXPECT_EQ(child_argv(cmd, spec()), (std::vector<std::string>{"/usr/bin/forge",
+                                                               "--color",
+                                                               "never",
+                                                               "build",
+                                                               "hexyl@0.8.0",
+                                                               "--target",
+                                                               musl().triple,
+                                                               "--queue",
+                                                               "/q/queue.json",
+                                                               "--out",
+                                                               "/o",
+                                                               "--jobs",
+                                                               "3",
+                                                               "--timeout",
+                                                               "1800s",
+                                                               "--grace",
+                                                               "1.500s",
+                                                               "--keep-build-dir",
+                                                               "--build-dir",
+                                                               "/b",
+                                                               "--builder",
+                                                               "cargo"}));
 }
 
 TEST(RunChildResult, ResultJsonIsTheTruth) {
@@ -94,14 +117,17 @@ TEST(RunChildResult, StoppedByTheRunnerIsNotFinishedUnlessItFinished) {
 }
 
 TEST(RunChildResult, ExitCodesWithoutResult) {
-  EXPECT_EQ(interpret({5, 0, false, false}, std::nullopt, "forge: error: cannot download x: 503").entry.reason,
-            "network");
+  EXPECT_EQ(
+      interpret({5, 0, false, false}, std::nullopt, "forge: error: cannot download x: 503").entry.reason,
+      "network");
   EXPECT_TRUE(interpret({5, 0, false, false}, std::nullopt).entry.spurious);
   EXPECT_EQ(interpret({4, 0, false, false}, std::nullopt).entry.reason, "download");
-  const auto io = interpret({6, 0, false, false}, std::nullopt, "forge: error: cannot write x: No space left on device\n");
+  const auto io = interpret({6, 0, false, false}, std::nullopt,
+                            "forge: error: cannot write x: No space left on device\n");
   EXPECT_EQ(io.entry.reason, "no-space");
   EXPECT_EQ(io.entry.details, "cannot write x: No space left on device");
-  const auto other = interpret({1, 0, false, false}, std::nullopt, "noise\nforge: error: internal error: boom\nmore\n");
+  const auto other =
+      interpret({1, 0, false, false}, std::nullopt, "noise\nforge: error: internal error: boom\nmore\n");
   EXPECT_EQ(other.entry.reason, "internal");
   EXPECT_EQ(other.entry.details, "internal error: boom");
   EXPECT_NE(interpret({0, 0, false, false}, std::nullopt).entry.details.find("without writing result.json"),
@@ -109,7 +135,8 @@ TEST(RunChildResult, ExitCodesWithoutResult) {
 }
 
 TEST(RunChildResult, UsageErrorsAreFatalAndWatchdogKillsAreTimeouts) {
-  const auto usage = interpret({2, 0, false, false}, std::nullopt, "forge: error: --builder: bogus not in {…}\n");
+  const auto usage =
+      interpret({2, 0, false, false}, std::nullopt, "forge: error: --builder: bogus not in {…}\n");
   EXPECT_NE(usage.fatal.find("--builder"), std::string::npos);
   const auto hung = interpret({-1, 9, true, true}, std::nullopt);
   EXPECT_FALSE(hung.interrupted);
@@ -117,5 +144,5 @@ TEST(RunChildResult, UsageErrorsAreFatalAndWatchdogKillsAreTimeouts) {
   EXPECT_TRUE(hung.entry.spurious);
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

@@ -11,7 +11,9 @@ namespace forge {
 namespace {
 using namespace test_run;
 
-std::string dump(const CratesBuilt &b) { return crates_built_to_json(b).dump(); }
+std::string dump(const CratesBuilt &b) {
+  return crates_built_to_json(b).dump();
+}
 
 TEST(RunCratesBuilt, CompareVersions) {
   EXPECT_LT(compare_versions("1.2.3", "1.10.0"), 0) << "semver, not text";
@@ -31,20 +33,24 @@ TEST(RunCratesBuilt, NewerVersionReplacesOlderIsIgnoredSameVersionLatestWins) {
   EXPECT_FALSE(merge_entry(b, entry("a", "0.9.0", "built", "2025-07-01T00:00:00Z"))) << "older: ignored";
   EXPECT_EQ(b.crates.at("a").version, "1.0.0");
 
-  EXPECT_TRUE(merge_entry(b, entry("a", "1.0.0", "built", "2025-06-02T00:00:00Z", arm()))) << "a later result";
+  EXPECT_TRUE(merge_entry(b, entry("a", "1.0.0", "built", "2025-06-02T00:00:00Z", arm())))
+      << "a later result";
   EXPECT_EQ(b.crates.at("a").targets.at(arm().triple).status, "built");
-  EXPECT_FALSE(merge_entry(b, entry("a", "1.0.0", "failed", "2025-06-01T12:00:00Z", arm()))) << "an earlier one";
+  EXPECT_FALSE(merge_entry(b, entry("a", "1.0.0", "failed", "2025-06-01T12:00:00Z", arm())))
+      << "an earlier one";
 
   EXPECT_TRUE(merge_entry(b, entry("a", "1.1.0", "built", "2025-06-03T00:00:00Z", musl())));
   EXPECT_EQ(b.crates.at("a").version, "1.1.0");
-  EXPECT_EQ(b.crates.at("a").targets.size(), 1u) << "the older version's targets are gone from the crate entry";
+  EXPECT_EQ(b.crates.at("a").targets.size(), 1u)
+      << "the older version's targets are gone from the crate entry";
   EXPECT_EQ(b.updated_at(), "2025-06-03T00:00:00Z");
 }
 
 TEST(RunCratesBuilt, MergingIsIdempotentAndOrderIndependent) {
-  const std::vector<JournalEntry> shard_a{entry("x", "1.0.0", "failed", "2025-06-01T00:00:00Z", musl(), "timeout"),
-                                          entry("x", "1.0.0", "built", "2025-06-01T00:00:00Z", musl()),
-                                          entry("y", "2.0.0", "built", "2025-06-01T00:01:00Z")};
+  const std::vector<JournalEntry> shard_a{
+      entry("x", "1.0.0", "failed", "2025-06-01T00:00:00Z", musl(), "timeout"),
+      entry("x", "1.0.0", "built", "2025-06-01T00:00:00Z", musl()),
+      entry("y", "2.0.0", "built", "2025-06-01T00:01:00Z")};
   const std::vector<JournalEntry> shard_b{entry("x", "1.1.0", "failed", "2025-06-02T00:00:00Z"),
                                           entry("z", "0.1.0", "built", "2025-06-02T00:00:00Z", arm())};
   auto fold = [](CratesBuilt &b, const std::vector<JournalEntry> &es) {
@@ -93,7 +99,8 @@ TEST(RunCratesBuilt, JsonRoundTripAndErrors) {
   EXPECT_TRUE(read_crates_built(dir.path() / "missing.json").crates.empty());
   spit(dir.path() / "bad.json", R"({"format":"other"})");
   EXPECT_THROW(read_crates_built(dir.path() / "bad.json"), Error);
-  spit(dir.path() / "bad2.json", R"({"format":"forge-crates-built/1","crates":{"a":{"version":"1","targets":{"t":{}}}}})");
+  spit(dir.path() / "bad2.json",
+       R"({"format":"forge-crates-built/1","crates":{"a":{"version":"1","targets":{"t":{}}}}})");
   try {
     read_crates_built(dir.path() / "bad2.json");
     FAIL();
@@ -103,5 +110,5 @@ TEST(RunCratesBuilt, JsonRoundTripAndErrors) {
   }
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

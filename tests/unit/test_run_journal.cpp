@@ -10,7 +10,9 @@ namespace forge {
 namespace {
 using namespace test_run;
 
-std::string line(const JournalEntry &e) { return journal_entry_to_json(e).dump() + "\n"; }
+std::string line(const JournalEntry &e) {
+  return journal_entry_to_json(e).dump() + "\n";
+}
 
 TEST(RunJournal, EntryRoundTripsThroughJson) {
   JournalEntry e = entry("hexyl", "0.8.0", "built");
@@ -22,7 +24,7 @@ TEST(RunJournal, EntryRoundTripsThroughJson) {
   EXPECT_EQ(back->id(), "hexyl@0.8.0 x86_64-unknown-linux-musl");
   EXPECT_EQ(back->executables, e.executables);
   EXPECT_EQ(back->attempt, 2);
-  EXPECT_DOUBLE_EQ(back->duration_s, 21.346);  // milliseconds
+  EXPECT_DOUBLE_EQ(back->duration_s, 21.346); // milliseconds
   EXPECT_FALSE(back->retrying);
   JournalEntry f = entry("fx", "0.1.0", "failed", "2025-06-01T00:00:00Z", musl(), "timeout");
   f.retrying = true;
@@ -36,7 +38,8 @@ TEST(RunJournal, EntryRoundTripsThroughJson) {
 TEST(RunJournal, RejectsDamagedEntries) {
   auto j = nlohmann::json::parse(journal_entry_to_json(entry("a", "1.0.0", "failed")).dump());
   EXPECT_TRUE(journal_entry_from_json(j));
-  for (const char *key : {"crate", "version", "target", "status", "spurious", "attempt", "executables", "exit_code"}) {
+  for (const char *key :
+       {"crate", "version", "target", "status", "spurious", "attempt", "executables", "exit_code"}) {
     auto broken = j;
     broken.erase(key);
     EXPECT_FALSE(journal_entry_from_json(broken)) << key;
@@ -54,8 +57,9 @@ TEST(RunJournal, RejectsDamagedEntries) {
 }
 
 TEST(RunJournal, ReplaySkipsCorruptAndTornLinesAndKeepsTheLastPerJob) {
-  const std::string text = line(entry("a", "1.0.0", "failed", "2025-06-01T00:00:01Z")) + "{not json\n" + "\n" +
-                           line(entry("b", "1.0.0", "built")) + line(entry("a", "1.0.0", "built", "2025-06-01T00:00:02Z")) +
+  const std::string text = line(entry("a", "1.0.0", "failed", "2025-06-01T00:00:01Z")) + "{not json\n" +
+                           "\n" + line(entry("b", "1.0.0", "built")) +
+                           line(entry("a", "1.0.0", "built", "2025-06-01T00:00:02Z")) +
                            line(entry("c", "1.0.0", "built")).substr(0, 30);
   const JournalReplay r = parse_journal(text);
   EXPECT_EQ(r.entries.size(), 3u);
@@ -68,7 +72,7 @@ TEST(RunJournal, ReplaySkipsCorruptAndTornLinesAndKeepsTheLastPerJob) {
 
 TEST(RunJournal, ATornLineIsNotTrustedEvenIfItParses) {
   std::string whole = line(entry("a", "1.0.0", "built"));
-  whole.pop_back();  // the '\n' never made it to disk
+  whole.pop_back(); // the '\n' never made it to disk
   const JournalReplay r = parse_journal(whole);
   EXPECT_TRUE(r.entries.empty());
   EXPECT_EQ(r.corrupt_lines, std::vector<std::size_t>{1});
@@ -81,7 +85,7 @@ TEST(RunJournal, WriterAppendsWholeLinesAndRepairsATornEnd) {
     JournalWriter w(path);
     w.append(entry("a", "1.0.0", "built"));
   }
-  spit(path, slurp(path) + "{\"crate\":\"torn");  // power loss mid-write
+  spit(path, slurp(path) + "{\"crate\":\"torn"); // power loss mid-write
   {
     JournalWriter w(path);
     w.append(entry("b", "1.0.0", "failed"));
@@ -108,5 +112,5 @@ TEST(RunJournal, MissingFileIsEmptyAndUnwritablePathIsAnIoError) {
   }
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

@@ -14,8 +14,11 @@ using json = nlohmann::ordered_json;
 
 json rec(const std::string &crate, const std::string &exe, const std::string &version,
          const std::string &date = "2025-06-01T00:00:00Z") {
-  return json{{"pkg_id", "pkgforge-cargo." + crate + ".stable"}, {"pkg_name", exe}, {"version", version},
-              {"build_date", date}, {"pkg_family", crate}};
+  return json{{"pkg_id", "pkgforge-cargo." + crate + ".stable"},
+              {"pkg_name", exe},
+              {"version", version},
+              {"build_date", date},
+              {"pkg_family", crate}};
 }
 
 std::vector<std::string> versions(const HostMetadata &m) {
@@ -35,8 +38,10 @@ TEST(RunMetadataIndex, NewerReplacesOlderAndNothingElseDropsOut) {
   EXPECT_FALSE(merge_record(m, rec("fd-find", "fd", "10.0.0"))) << "older never replaces newer";
   EXPECT_EQ(versions(m), (std::vector<std::string>{"fd=10.2.0", "fd-helper=10.1.0", "rg=14.0.0"}))
       << "fd-helper (gone in 10.2.0) and ripgrep stay";
-  EXPECT_TRUE(merge_record(m, rec("ripgrep", "rg", "14.0.0", "2025-06-02T00:00:00Z"))) << "a rebuild is newer";
-  EXPECT_FALSE(merge_record(m, rec("ripgrep", "rg", "14.0.0", "2025-06-02T00:00:00Z"))) << "the same is no change";
+  EXPECT_TRUE(merge_record(m, rec("ripgrep", "rg", "14.0.0", "2025-06-02T00:00:00Z")))
+      << "a rebuild is newer";
+  EXPECT_FALSE(merge_record(m, rec("ripgrep", "rg", "14.0.0", "2025-06-02T00:00:00Z")))
+      << "the same is no change";
   EXPECT_TRUE(merge_record(m, rec("FD-Find", "FD", "11.0.0"))) << "soar ids are case-insensitive";
   EXPECT_EQ(m.records.size(), 3u);
 }
@@ -69,5 +74,5 @@ TEST(RunMetadataIndex, RecordsWithoutIdentityAreRefused) {
   EXPECT_THROW(merge_record(m, json::array()), Error);
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

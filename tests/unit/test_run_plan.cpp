@@ -32,25 +32,26 @@ PlanOptions two_targets() {
 TEST(RunPlan, QueueOrderTimesTargetsWithOnlyAndLimit) {
   const Queue q = queue_of({{"a", "1.0.0"}, {"b", "2.0.0"}, {"c", "3.0.0"}});
   auto o = two_targets();
-  EXPECT_EQ(ids(plan_jobs(q, nullptr, o)),
-            (std::vector<std::string>{"a@1.0.0 x86_64-unknown-linux-musl", "a@1.0.0 aarch64-unknown-linux-musl",
-                                      "b@2.0.0 x86_64-unknown-linux-musl", "b@2.0.0 aarch64-unknown-linux-musl",
-                                      "c@3.0.0 x86_64-unknown-linux-musl", "c@3.0.0 aarch64-unknown-linux-musl"}));
+  EXPECT_EQ(
+      ids(plan_jobs(q, nullptr, o)),
+      (std::vector<std::string>{"a@1.0.0 x86_64-unknown-linux-musl", "a@1.0.0 aarch64-unknown-linux-musl",
+                                "b@2.0.0 x86_64-unknown-linux-musl", "b@2.0.0 aarch64-unknown-linux-musl",
+                                "c@3.0.0 x86_64-unknown-linux-musl", "c@3.0.0 aarch64-unknown-linux-musl"}));
   o.only = {"c", "a"};
   o.limit = 1;
-  EXPECT_EQ(ids(plan_jobs(q, nullptr, o)),
-            (std::vector<std::string>{"a@1.0.0 x86_64-unknown-linux-musl", "a@1.0.0 aarch64-unknown-linux-musl"}));
+  EXPECT_EQ(ids(plan_jobs(q, nullptr, o)), (std::vector<std::string>{"a@1.0.0 x86_64-unknown-linux-musl",
+                                                                     "a@1.0.0 aarch64-unknown-linux-musl"}));
   EXPECT_EQ(plan_jobs(q, nullptr, o).front().expected_s, 120) << "the default duration";
   EXPECT_FALSE(plan_jobs(q, nullptr, o).front().duration_known);
 }
 
 TEST(RunPlan, BuiltIndexSkipsOnlyWhatIsDone) {
   CratesBuilt built;
-  merge_entry(built, entry("same", "1.0.0", "built"));                        // done
-  merge_entry(built, entry("older", "0.9.0", "built"));                       // queue has 1.0.0: rebuild
-  merge_entry(built, entry("flaky", "1.0.0", "failed", "t", musl(), "timeout"));  // spurious: retry
-  merge_entry(built, entry("broken", "1.0.0", "failed"));                     // compile-error: final
-  merge_entry(built, entry("newer", "2.0.0", "built"));                       // the queue went back: skip
+  merge_entry(built, entry("same", "1.0.0", "built"));                           // done
+  merge_entry(built, entry("older", "0.9.0", "built"));                          // queue has 1.0.0: rebuild
+  merge_entry(built, entry("flaky", "1.0.0", "failed", "t", musl(), "timeout")); // spurious: retry
+  merge_entry(built, entry("broken", "1.0.0", "failed"));                        // compile-error: final
+  merge_entry(built, entry("newer", "2.0.0", "built"));                          // the queue went back: skip
   EXPECT_FALSE(needs_building(built, "same", "1.0.0", musl().triple));
   EXPECT_TRUE(needs_building(built, "same", "1.0.0", arm().triple)) << "another target is not done";
   EXPECT_TRUE(needs_building(built, "older", "1.0.0", musl().triple));
@@ -59,8 +60,12 @@ TEST(RunPlan, BuiltIndexSkipsOnlyWhatIsDone) {
   EXPECT_FALSE(needs_building(built, "newer", "1.0.0", musl().triple));
   EXPECT_TRUE(needs_building(built, "never", "1.0.0", musl().triple));
 
-  const Queue q = queue_of({{"same", "1.0.0"}, {"older", "1.0.0"}, {"flaky", "1.0.0"}, {"broken", "1.0.0"},
-                            {"newer", "1.0.0"}, {"never", "1.0.0"}});
+  const Queue q = queue_of({{"same", "1.0.0"},
+                            {"older", "1.0.0"},
+                            {"flaky", "1.0.0"},
+                            {"broken", "1.0.0"},
+                            {"newer", "1.0.0"},
+                            {"never", "1.0.0"}});
   PlanOptions o;
   o.targets = {musl()};
   const auto jobs = plan_jobs(q, &built, o);
@@ -88,7 +93,8 @@ TEST(RunPlan, ParseShard) {
 
 TEST(RunPlan, ShardsAreBalancedDeterministicAndKeepCratesWhole) {
   std::vector<PlannedJob> jobs;
-  const std::map<std::string, double> loads{{"a", 100}, {"b", 90}, {"c", 50}, {"d", 40}, {"e", 30}, {"f", 20}};
+  const std::map<std::string, double> loads{{"a", 100}, {"b", 90}, {"c", 50},
+                                            {"d", 40},  {"e", 30}, {"f", 20}};
   for (const auto &[name, load] : loads) {
     jobs.push_back(planned(name, load / 2, musl()));
     jobs.push_back(planned(name, load / 2, arm()));
@@ -137,9 +143,9 @@ TEST(RunPlan, AutoShardCount) {
     jobs.push_back(planned("c" + std::to_string(i), 120));
   }
   EXPECT_EQ(auto_shard_count({}, 256, 3600), 0);
-  EXPECT_EQ(auto_shard_count(jobs, 256, 3600), 4);    // 12000 s of work, 1 h per shard
-  EXPECT_EQ(auto_shard_count(jobs, 3, 3600), 3);      // capped by --max-jobs
-  EXPECT_EQ(auto_shard_count(jobs, 256, 1), 100);     // at most one shard per crate
+  EXPECT_EQ(auto_shard_count(jobs, 256, 3600), 4); // 12000 s of work, 1 h per shard
+  EXPECT_EQ(auto_shard_count(jobs, 3, 3600), 3);   // capped by --max-jobs
+  EXPECT_EQ(auto_shard_count(jobs, 256, 1), 100);  // at most one shard per crate
   EXPECT_EQ(auto_shard_count(jobs, 256, 1e9), 1);
 }
 
@@ -152,9 +158,13 @@ TEST(RunPlan, FingerprintNamesTheJobList) {
 }
 
 TEST(RunPlan, RemainingJobsResumeAndRetryFailed) {
-  const std::vector<PlannedJob> jobs{planned("done"), planned("failed"), planned("retrying"), planned("never")};
+  const std::vector<PlannedJob> jobs{planned("done"), planned("failed"), planned("retrying"),
+                                     planned("never")};
   JournalReplay j;
-  auto put = [&j](JournalEntry e) { j.last[e.id()] = e; j.entries.push_back(e); };
+  auto put = [&j](JournalEntry e) {
+    j.last[e.id()] = e;
+    j.entries.push_back(e);
+  };
   put(entry("done", "1.0.0", "built"));
   put(entry("failed", "1.0.0", "failed"));
   JournalEntry r = entry("retrying", "1.0.0", "failed", "t", musl(), "timeout");
@@ -175,7 +185,7 @@ TEST(RunPlan, RemainingJobsResumeAndRetryFailed) {
 TEST(RunPlan, LongestFirstUsesJournalDurations) {
   std::vector<PlannedJob> jobs{planned("a", 120), planned("b", 120), planned("c", 300), planned("d", 120)};
   JournalReplay j;
-  JournalEntry slow = entry("d", "0.9.0", "built");  // an older version of d took long
+  JournalEntry slow = entry("d", "0.9.0", "built"); // an older version of d took long
   slow.duration_s = 900;
   j.entries.push_back(slow);
   JournalEntry quick = entry("a", "1.0.0", "failed");
@@ -189,5 +199,5 @@ TEST(RunPlan, LongestFirstUsesJournalDurations) {
   EXPECT_EQ(order, (std::vector<std::string>{"d", "c", "b", "a"}));
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

@@ -52,7 +52,9 @@ std::map<uint64_t, JobOutcome> wait_all(ProcessRunner &runner, std::size_t count
   return done;
 }
 
-bool alive(int pid) { return ::kill(pid, 0) == 0; }
+bool alive(int pid) {
+  return ::kill(pid, 0) == 0;
+}
 
 TEST(RunProcessRunner, ResultsLogsAndDeaths) {
   TempDir dir("runner");
@@ -74,7 +76,8 @@ TEST(RunProcessRunner, ResultsLogsAndDeaths) {
   EXPECT_NE(done.at(3).entry.details.find("SIGKILL"), std::string::npos);
   EXPECT_EQ(done.at(4).entry.status, "failed") << "a result.json from before this job is not its result";
   const std::string log = slurp(dir.path() / "logs/x86_64-Linux/good@1.0.0.log");
-  EXPECT_NE(log.find("built good with build good@1.0.0 --target x86_64-unknown-linux-musl"), std::string::npos)
+  EXPECT_NE(log.find("built good with build good@1.0.0 --target x86_64-unknown-linux-musl"),
+            std::string::npos)
       << log;
   EXPECT_NE(log.find("--jobs 1"), std::string::npos) << log;
   EXPECT_TRUE(runner.running_pids().empty());
@@ -103,7 +106,7 @@ TEST(RunProcessRunner, ASignalToForgeWakesTheWaitAndIsSticky) {
   ProcessRunner runner(command(dir));
   runner.start(1, job("sleepy"));
   EXPECT_FALSE(runner.interrupted());
-  ::raise(SIGTERM);  // the runner's handler catches it: the test process lives on
+  ::raise(SIGTERM); // the runner's handler catches it: the test process lives on
   EXPECT_TRUE(runner.wait(30.0).empty()) << "woken by the signal, not by the child";
   EXPECT_TRUE(runner.interrupted());
   runner.stop_all();
@@ -137,5 +140,5 @@ TEST(RunProcessRunner, DestructorLeavesNoChildBehind) {
   EXPECT_FALSE(alive(pids[0]));
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

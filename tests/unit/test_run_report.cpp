@@ -21,8 +21,10 @@ CratesBuilt sample() {
   put(entry("fd-find", "10.2.0", "built", "2025-06-01T00:00:00Z", arm()), {"fd"}, 200);
   put(entry("ripgrep", "14.0.0", "built", "2025-06-01T00:00:00Z", musl()), {"rg", "rg-helper"}, 90);
   put(entry("ripgrep", "14.0.0", "failed", "2025-06-01T00:00:00Z", arm(), "link-error"), {}, 30);
-  put(entry("openssl-thing", "1.0.0", "failed", "2025-06-01T00:00:00Z", musl(), "missing-system-library"), {}, 10);
-  put(entry("openssl-thing", "1.0.0", "failed", "2025-06-02T00:00:00Z", arm(), "missing-system-library"), {}, 5);
+  put(entry("openssl-thing", "1.0.0", "failed", "2025-06-01T00:00:00Z", musl(), "missing-system-library"), {},
+      10);
+  put(entry("openssl-thing", "1.0.0", "failed", "2025-06-02T00:00:00Z", arm(), "missing-system-library"), {},
+      5);
   put(entry("slowpoke", "0.1.0", "failed", "2025-06-01T00:00:00Z", musl(), "timeout"), {}, 1800);
   return b;
 }
@@ -89,15 +91,16 @@ TEST(RunReport, WithoutQueueOrData) {
 TEST(RunReport, TextAndMarkdownShowTheFigures) {
   const auto r = build_report(sample(), queue());
   const std::string text = render_report_text(r, false);
-  for (const char *s : {"111,722", "24,658", "10,033", "50.0%", "missing-system-library", "e.g. openssl-thing",
-                        "slowpoke", "30m00s", "x86_64-Linux", "█"}) {
+  for (const char *s : {"111,722", "24,658", "10,033", "50.0%", "missing-system-library",
+                        "e.g. openssl-thing", "slowpoke", "30m00s", "x86_64-Linux", "█"}) {
     EXPECT_NE(text.find(s), std::string::npos) << s << "\n" << text;
   }
   EXPECT_EQ(text.find("\x1b["), std::string::npos) << "no colour unless asked";
   EXPECT_NE(render_report_text(r, true).find("\x1b[1m"), std::string::npos);
   const std::string md = render_report_markdown(r);
-  for (const char *s : {"## forge report", "| built | 2 |", "| crates on crates.io | 111,722 |",
-                        "| missing-system-library | 2 | 1 | 0 | openssl-thing |", "`aarch64-unknown-linux-musl`"}) {
+  for (const char *s :
+       {"## forge report", "| built | 2 |", "| crates on crates.io | 111,722 |",
+        "| missing-system-library | 2 | 1 | 0 | openssl-thing |", "`aarch64-unknown-linux-musl`"}) {
     EXPECT_NE(md.find(s), std::string::npos) << s << "\n" << md;
   }
 }
@@ -111,7 +114,8 @@ TEST(RunReport, HtmlIsSelfContainedAndEscaped) {
   for (const char *banned : {"src=", "<link", "url(", "@import"}) {
     EXPECT_EQ(html.find(banned), std::string::npos) << banned;
   }
-  for (const char *s : {"name=\"viewport\"", "<svg", "id=\"crates-built\">2<", "111,722", "missing-system-library"}) {
+  for (const char *s :
+       {"name=\"viewport\"", "<svg", "id=\"crates-built\">2<", "111,722", "missing-system-library"}) {
     EXPECT_NE(html.find(s), std::string::npos) << s;
   }
 }
@@ -129,5 +133,5 @@ TEST(RunReport, BadDocumentsAreDataErrors) {
   }
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

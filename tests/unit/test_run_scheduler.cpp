@@ -1,5 +1,6 @@
-// Why: the scheduling rules (bounded concurrency, fair cargo --jobs shares, one download per crate, retries with
-// backoff, stopping on interrupt, a full disk or a journal error) tested against a fake runner and a fake clock.
+// Why: the scheduling rules (bounded concurrency, fair cargo --jobs shares, one download per crate, retries
+// with backoff, stopping on interrupt, a full disk or a journal error) tested against a fake runner and a
+// fake clock.
 #include "forge/run/scheduler.hpp"
 #include "run_fixtures.hpp"
 
@@ -66,7 +67,8 @@ public:
         JobOutcome o;
         o.id = it->id;
         o.fatal = a.fatal;
-        o.entry = entry(it->spec.job.crate, it->spec.job.version, a.status, "t", it->spec.job.target, a.reason);
+        o.entry =
+            entry(it->spec.job.crate, it->spec.job.version, a.status, "t", it->spec.job.target, a.reason);
         o.entry.duration_s = a.duration;
         out.push_back(o);
         it = running_.erase(it);
@@ -105,7 +107,9 @@ struct Harness {
   std::vector<JournalEntry> journal;
   std::function<void(const JournalEntry &)> record = [this](const JournalEntry &e) { journal.push_back(e); };
   SchedulerOptions options;
-  RunSummary go(const std::vector<PlannedJob> &jobs) { return run_jobs(jobs, runner, record, observer, options); }
+  RunSummary go(const std::vector<PlannedJob> &jobs) {
+    return run_jobs(jobs, runner, record, observer, options);
+  }
 };
 
 std::vector<PlannedJob> crates(int n) {
@@ -194,12 +198,14 @@ TEST(RunScheduler, RetriesAreBoundedAndRealFailuresAreNotRetried) {
   run.options.max_retries = 1;
   run.options.backoff_s = 1;
   run.runner.script = [](const JobSpec &s) {
-    return s.job.crate == "flaky" ? Attempt{5, "failed", "network", ""} : Attempt{5, "failed", "compile-error", ""};
+    return s.job.crate == "flaky" ? Attempt{5, "failed", "network", ""}
+                                  : Attempt{5, "failed", "compile-error", ""};
   };
   const RunSummary s = run.go({planned("flaky"), planned("broken")});
   EXPECT_EQ(s.failed, 2u);
   EXPECT_EQ(s.attempts, 3u);
-  EXPECT_EQ(std::count_if(run.journal.begin(), run.journal.end(), [](const JournalEntry &e) { return e.crate == "flaky"; }),
+  EXPECT_EQ(std::count_if(run.journal.begin(), run.journal.end(),
+                          [](const JournalEntry &e) { return e.crate == "flaky"; }),
             2);
   EXPECT_FALSE(run.journal.back().retrying);
 }
@@ -238,7 +244,9 @@ TEST(RunScheduler, AFullDiskStopsSchedulingButLetsRunningJobsFinish) {
   Harness run;
   run.options.workers = 2;
   int calls = 0;
-  run.options.space_problem = [&calls] { return ++calls > 2 ? std::string("only 10 MiB free") : std::string(); };
+  run.options.space_problem = [&calls] {
+    return ++calls > 2 ? std::string("only 10 MiB free") : std::string();
+  };
   const RunSummary s = run.go(crates(5));
   EXPECT_EQ(s.stop_error, "only 10 MiB free");
   EXPECT_EQ(s.stop_code, ExitCode::io);
@@ -281,5 +289,5 @@ TEST(RunScheduler, NothingToDo) {
   EXPECT_TRUE(run.runner.started.empty());
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

@@ -47,5 +47,5 @@ TEST(ShipMatrix, GithubOutputAppendsLines) {
   EXPECT_FALSE(write_github_output({{"x", "y"}}));
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

@@ -70,7 +70,8 @@ TEST_F(ShipMerge, FoldsShardsIntoTheAggregatesIdempotently) {
   EXPECT_EQ(r.records, 2u);
   EXPECT_EQ(r.index_crates, 3u);
   const auto first = files_of(out());
-  for (const char *f : {"CRATES_BUILT.json", "report.json", "retry.txt", "journal.ndjson", "metadata/x86_64-Linux.json"}) {
+  for (const char *f :
+       {"CRATES_BUILT.json", "report.json", "retry.txt", "journal.ndjson", "metadata/x86_64-Linux.json"}) {
     EXPECT_EQ(first.count(f), 1u) << f;
   }
   EXPECT_NE(first.at("retry.txt").find("b@1.0.0 x86_64-unknown-linux-musl compile-error"), std::string::npos);
@@ -89,7 +90,7 @@ TEST_F(ShipMerge, NewerVersionReplacesOlderAndNothingDropsOut) {
   req.out = out();
   req.shards = {shard("week1")};
   merge_shards(req);
-  req.shards = {shard("week2")};  // a later merge, from a later queue
+  req.shards = {shard("week2")}; // a later merge, from a later queue
   merge_shards(req);
   const HostMetadata m = read_host_metadata(out() / "metadata/x86_64-Linux.json");
   std::vector<std::string> got;
@@ -155,7 +156,8 @@ TEST_F(ShipMerge, CommitsToABranchOfABareRepositoryWithoutACheckout) {
   req.branch = "forge-index";
   const MergeResult r = merge_shards(req);
   EXPECT_TRUE(r.committed);
-  EXPECT_EQ(r.message.substr(0, r.message.find('\n')), "forge merge: 1 shard(s), 2 job(s) (1 built, 1 failed)");
+  EXPECT_EQ(r.message.substr(0, r.message.find('\n')),
+            "forge merge: 1 shard(s), 2 job(s) (1 built, 1 failed)");
   auto files = read_branch_files(repo, "forge-index", "metadata", {"CRATES_BUILT.json", "README.md", "nope"});
   EXPECT_EQ(files.at("README.md"), "the index\n") << "other files of the branch are kept";
   EXPECT_EQ(files.at("CRATES_BUILT.json"), slurp(out() / "CRATES_BUILT.json"));
@@ -195,5 +197,5 @@ TEST(ShipGit, ErrorsNameTheRepository) {
   EXPECT_THROW(parse_author("<a@b>"), Error);
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

@@ -26,8 +26,8 @@ inline constexpr const char *kReportFile = "report.json";
 
 // The queue a run was planned from: merge refuses to mix shards of different queues.
 struct QueueInfo {
-  std::string sha256;        // of queue.json's bytes
-  std::string generated_at;  // from the queue
+  std::string sha256;       // of queue.json's bytes
+  std::string generated_at; // from the queue
   int64_t crates = 0;
   std::optional<Funnel> funnel;
 };
@@ -39,12 +39,12 @@ std::optional<QueueInfo> queue_info_from(const nlohmann::json &doc);
 // run.json in a run's --out: what was planned and how far it got.
 struct RunInfo {
   QueueInfo queue;
-  std::string shard;  // "I/N", empty when not sharded
+  std::string shard; // "I/N", empty when not sharded
   std::vector<std::string> targets;
-  std::size_t planned = 0;  // jobs in the plan (this shard)
-  std::string plan;         // plan_fingerprint of the shard's jobs
+  std::size_t planned = 0; // jobs in the plan (this shard)
+  std::string plan;        // plan_fingerprint of the shard's jobs
   std::string started_at, finished_at;
-  std::string state;  // "running" | "complete" | "interrupted" | "stopped"
+  std::string state; // "running" | "complete" | "interrupted" | "stopped"
 };
 
 nlohmann::ordered_json run_info_to_json(const RunInfo &info);
@@ -54,21 +54,21 @@ void write_run_info(const std::filesystem::path &dir, const RunInfo &info);
 
 struct Aggregates {
   CratesBuilt built;
-  std::map<std::string, HostMetadata> metadata;  // by host triplet
-  std::vector<std::string> journal_lines;         // merged journal (merge only), compact JSON lines
+  std::map<std::string, HostMetadata> metadata; // by host triplet
+  std::vector<std::string> journal_lines;       // merged journal (merge only), compact JSON lines
   std::set<std::string> journal_seen;
-  std::optional<QueueInfo> queue;                 // the latest queue seen (for the report's funnel)
+  std::optional<QueueInfo> queue; // the latest queue seen (for the report's funnel)
 };
 
 // What an output directory already holds (missing files are empty). Reads report.json for the queue info.
 Aggregates load_aggregates(const std::filesystem::path &out);
 
 struct FoldCounts {
-  std::size_t entries = 0;      // journal lines read
-  std::size_t new_entries = 0;  // lines not seen before (merge)
-  std::size_t built = 0, failed = 0;  // final state of the jobs in this directory
-  std::size_t records = 0;      // soar records read
-  std::size_t missing_records = 0;  // built jobs whose <exe>.json was not found
+  std::size_t entries = 0;           // journal lines read
+  std::size_t new_entries = 0;       // lines not seen before (merge)
+  std::size_t built = 0, failed = 0; // final state of the jobs in this directory
+  std::size_t records = 0;           // soar records read
+  std::size_t missing_records = 0;   // built jobs whose <exe>.json was not found
 };
 
 // Folds a run directory in: every journal entry into CRATES_BUILT, every built job's
@@ -84,4 +84,4 @@ void write_aggregates(const std::filesystem::path &out, const Aggregates &agg, b
 // retry.txt: one "crate@version target reason" line per job CRATES_BUILT says failed, sorted.
 std::string render_retry_list(const CratesBuilt &built);
 
-}  // namespace forge
+} // namespace forge

@@ -19,7 +19,7 @@ inline constexpr const char *kCratesBuiltFormat = "forge-crates-built/1";
 
 struct BuiltTarget {
   std::string host;
-  std::string status;  // "built" | "failed"
+  std::string status; // "built" | "failed"
   std::string reason, details;
   bool spurious = false;
   std::vector<std::string> executables;
@@ -30,13 +30,13 @@ struct BuiltTarget {
 
 struct BuiltCrate {
   std::string version;
-  std::string date;                            // the latest finished_at of its targets
-  std::map<std::string, BuiltTarget> targets;  // by rustc triple
+  std::string date;                           // the latest finished_at of its targets
+  std::map<std::string, BuiltTarget> targets; // by rustc triple
 };
 
 struct CratesBuilt {
-  std::map<std::string, BuiltCrate> crates;  // by crate name
-  [[nodiscard]] std::string updated_at() const;  // the latest date, "" when empty
+  std::map<std::string, BuiltCrate> crates;     // by crate name
+  [[nodiscard]] std::string updated_at() const; // the latest date, "" when empty
 };
 
 // Version order: semver precedence when both parse, else plain string order (deterministic either way).
@@ -55,4 +55,4 @@ CratesBuilt crates_built_from_json(const nlohmann::json &j, const std::string &s
 CratesBuilt read_crates_built(const std::filesystem::path &path);
 void write_crates_built(const std::filesystem::path &path, const CratesBuilt &built);
 
-}  // namespace forge
+} // namespace forge

@@ -1,6 +1,6 @@
-// Why: metadata/<host>.json is what soar installs from; the original pipeline rebuilt it from the last week of
-// builds and lost every older package. Here it only grows: a record is replaced only by a newer version (or a
-// newer build of the same version) of the same package, and nothing else ever drops out.
+// Why: metadata/<host>.json is what soar installs from; the original pipeline rebuilt it from the last week
+// of builds and lost every older package. Here it only grows: a record is replaced only by a newer version
+// (or a newer build of the same version) of the same package, and nothing else ever drops out.
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -24,4 +24,4 @@ std::string render_host_metadata(const HostMetadata &index);
 // A missing file is empty; a malformed one throws Error(data) naming it.
 HostMetadata read_host_metadata(const std::filesystem::path &path);
 
-}  // namespace forge
+} // namespace forge

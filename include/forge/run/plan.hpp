@@ -17,17 +17,17 @@ namespace forge {
 struct PlannedJob {
   std::string crate, version;
   Target target;
-  int64_t rank = 0;         // queue order
-  double expected_s = 0;    // expected duration
+  int64_t rank = 0;      // queue order
+  double expected_s = 0; // expected duration
   bool duration_known = false;
   [[nodiscard]] std::string id() const { return job_id(crate, version, target.triple); }
 };
 
 struct PlanOptions {
   std::vector<Target> targets;
-  std::vector<std::string> only;     // crate names; empty = every crate of the queue
-  std::size_t limit = 0;             // at most this many crates (after `only`); 0 = no limit
-  double default_duration_s = 120;   // expected duration of a job never seen before
+  std::vector<std::string> only;   // crate names; empty = every crate of the queue
+  std::size_t limit = 0;           // at most this many crates (after `only`); 0 = no limit
+  double default_duration_s = 120; // expected duration of a job never seen before
 };
 
 // Whether `built` says this job still needs building: never built, built at an older version, this target
@@ -40,14 +40,14 @@ bool needs_building(const CratesBuilt &built, const std::string &crate, const st
 std::vector<PlannedJob> plan_jobs(const Queue &queue, const CratesBuilt *built, const PlanOptions &options);
 
 struct ShardSpec {
-  int index = 1;  // 1-based
+  int index = 1; // 1-based
   int count = 1;
 };
 // "I/N" with 1 <= I <= N; throws Error(usage).
 ShardSpec parse_shard(const std::string &text);
 
 struct Shard {
-  std::vector<PlannedJob> jobs;  // in plan order
+  std::vector<PlannedJob> jobs; // in plan order
   double expected_s = 0;
   std::size_t crates = 0;
 };
@@ -73,4 +73,4 @@ std::vector<PlannedJob> remaining_jobs(const std::vector<PlannedJob> &jobs, cons
 // queue order.
 void order_longest_first(std::vector<PlannedJob> &jobs, const JournalReplay *journal);
 
-}  // namespace forge
+} // namespace forge

@@ -27,4 +27,4 @@ std::string render_report_html(const nlohmann::json &report);
 // Checks the format tag; throws Error(data) naming `source`.
 void check_report(const nlohmann::json &report, const std::string &source);
 
-}  // namespace forge
+} // namespace forge

@@ -13,9 +13,9 @@ inline constexpr uint64_t kMemoryPerJob = uint64_t{2} << 30;
 int default_workers(int cores, uint64_t mem_available);
 
 int online_cores();
-uint64_t mem_available_bytes();  // MemAvailable from /proc/meminfo; 0 when unknown
+uint64_t mem_available_bytes(); // MemAvailable from /proc/meminfo; 0 when unknown
 
 // "" when at least `min_free` bytes are free on the filesystem of `dir`, else the problem in one line.
 std::string space_problem(const std::filesystem::path &dir, uint64_t min_free);
 
-}  // namespace forge
+} // namespace forge

@@ -13,16 +13,16 @@
 namespace forge {
 
 struct StatusOptions {
-  bool live = false;    // redraw a status block on stderr (a terminal)
-  bool quiet = false;   // print nothing
-  bool github = false;  // GITHUB_ACTIONS=true: ::group:: / ::error:: for failures
+  bool live = false;   // redraw a status block on stderr (a terminal)
+  bool quiet = false;  // print nothing
+  bool github = false; // GITHUB_ACTIONS=true: ::group:: / ::error:: for failures
   bool color = false;
-  std::size_t total = 0;  // jobs in this run
+  std::size_t total = 0; // jobs in this run
   int workers = 1;
-  std::filesystem::path out;   // where result dirs are
-  std::filesystem::path logs;  // where the children's own logs are
+  std::filesystem::path out;  // where result dirs are
+  std::filesystem::path logs; // where the children's own logs are
   std::size_t log_tail_lines = 60;
-  std::FILE *stream = stdout;  // finished-job lines (the live block always goes to stderr)
+  std::FILE *stream = stdout; // finished-job lines (the live block always goes to stderr)
 };
 
 // GitHub workflow-command escaping: message data (% CR LF) and property values (also : and ,).
@@ -53,7 +53,7 @@ private:
   double last_draw_ = -1;
   std::size_t done_ = 0, built_ = 0, failed_ = 0;
   std::size_t block_lines_ = 0;
-  std::map<std::string, double> running_;  // job id -> start time
+  std::map<std::string, double> running_; // job id -> start time
 };
 
-}  // namespace forge
+} // namespace forge

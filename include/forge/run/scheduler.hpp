@@ -17,14 +17,14 @@ namespace forge {
 struct JobSpec {
   PlannedJob job;
   int attempt = 1;
-  int cargo_jobs = 1;  // this job's share of the cores, passed as cargo --jobs
+  int cargo_jobs = 1; // this job's share of the cores, passed as cargo --jobs
 };
 
 struct JobOutcome {
   uint64_t id = 0;
-  JournalEntry entry;        // meaningful unless interrupted
-  bool interrupted = false;  // stopped by forge itself: not finished, not written to the journal
-  std::string fatal;         // the job cannot work, nor can any other (e.g. bad build arguments): stop the run
+  JournalEntry entry;       // meaningful unless interrupted
+  bool interrupted = false; // stopped by forge itself: not finished, not written to the journal
+  std::string fatal;        // the job cannot work, nor can any other (e.g. bad build arguments): stop the run
 };
 
 // Starts and watches jobs. The real one spawns `forge build` children; tests use a fake.
@@ -48,7 +48,8 @@ public:
   virtual ~RunObserver() = default;
   virtual void started(const JobSpec & /*spec*/, double /*now*/) {}
   // `retry_in_s`: set when the failure will be retried after that delay.
-  virtual void finished(const JobSpec & /*spec*/, const JournalEntry & /*entry*/, std::optional<double> /*retry_in_s*/) {}
+  virtual void finished(const JobSpec & /*spec*/, const JournalEntry & /*entry*/,
+                        std::optional<double> /*retry_in_s*/) {}
   virtual void interrupted(const JobSpec & /*spec*/) {}
   virtual void stopping(const std::string & /*why*/) {}
   // Called at least every `tick_s` while jobs run, for live displays.
@@ -56,20 +57,20 @@ public:
 };
 
 struct SchedulerOptions {
-  int workers = 1;           // jobs at once
-  int cores = 1;             // shared out as cargo --jobs
-  int max_retries = 2;       // extra attempts for spurious failures
-  double backoff_s = 30;     // first retry delay, doubled each time
-  double tick_s = 1;         // observer tick period
+  int workers = 1;       // jobs at once
+  int cores = 1;         // shared out as cargo --jobs
+  int max_retries = 2;   // extra attempts for spurious failures
+  double backoff_s = 30; // first retry delay, doubled each time
+  double tick_s = 1;     // observer tick period
   // Asked before each start: a non-empty answer (e.g. "only 200 MiB free in out/") stops scheduling with that
   // error; jobs already running finish. Unset = not checked.
   std::function<std::string()> space_problem;
 };
 
 struct RunSummary {
-  std::size_t built = 0, failed = 0;  // jobs finished (final attempts) in this run
-  std::size_t attempts = 0;           // journal lines written
-  std::size_t not_run = 0;            // jobs left for a later run (interrupted, never started)
+  std::size_t built = 0, failed = 0; // jobs finished (final attempts) in this run
+  std::size_t attempts = 0;          // journal lines written
+  std::size_t not_run = 0;           // jobs left for a later run (interrupted, never started)
   bool interrupted = false;
   std::string stop_error;             // set when scheduling stopped on an error (disk full, journal write)
   ExitCode stop_code = ExitCode::io;  // its class: io, or usage when forge build refused its arguments
@@ -88,4 +89,4 @@ RunSummary run_jobs(const std::vector<PlannedJob> &jobs, JobRunner &runner,
 // The cargo --jobs share: ceil(cores / min(workers, runnable)), at least 1.
 int cargo_jobs_share(int cores, int workers, std::size_t runnable);
 
-}  // namespace forge
+} // namespace forge

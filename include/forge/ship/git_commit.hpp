@@ -11,17 +11,18 @@
 namespace forge {
 
 struct GitCommitRequest {
-  std::filesystem::path repo;  // a bare or non-bare repository
-  std::string branch;          // "index" -> refs/heads/index (created when missing)
-  std::map<std::string, std::string> files;  // path in the tree -> content; other files of the tip are kept
+  std::filesystem::path repo;               // a bare or non-bare repository
+  std::string branch;                       // "index" -> refs/heads/index (created when missing)
+  std::map<std::string, std::string> files; // path in the tree -> content; other files of the tip are kept
   std::string message;
-  std::string author;  // "Name <email>"; empty: the repository's user.name/user.email, else "forge <forge@localhost>"
+  std::string
+      author; // "Name <email>"; empty: the repository's user.name/user.email, else "forge <forge@localhost>"
 };
 
 struct GitCommitResult {
-  bool committed = false;  // false: the tree would not change, no commit was made
-  std::string commit;      // hex id of the new commit (or of the unchanged tip)
-  std::string parent;      // hex id of the previous tip, empty for a new branch
+  bool committed = false; // false: the tree would not change, no commit was made
+  std::string commit;     // hex id of the new commit (or of the unchanged tip)
+  std::string parent;     // hex id of the previous tip, empty for a new branch
 };
 
 // One commit on top of the branch tip holding `files`. Throws Error(io) naming the repository on a libgit2
@@ -30,11 +31,11 @@ GitCommitResult commit_files(const GitCommitRequest &request);
 
 // Contents of the files of the branch tip under `dir` ("" = top level, not recursive), plus `extra` exact
 // paths; empty when the branch does not exist.
-std::map<std::string, std::string> read_branch_files(const std::filesystem::path &repo, const std::string &branch,
-                                                     const std::string &dir,
+std::map<std::string, std::string> read_branch_files(const std::filesystem::path &repo,
+                                                     const std::string &branch, const std::string &dir,
                                                      const std::vector<std::string> &extra = {});
 
 // "Name <email>" -> {name, email}; throws Error(usage).
 std::pair<std::string, std::string> parse_author(const std::string &text);
 
-}  // namespace forge
+} // namespace forge

@@ -25,4 +25,4 @@ nlohmann::ordered_json matrix_json(const MatrixPlan &plan);
 // variable is not set; Error(io) when the file cannot be written.
 bool write_github_output(const std::vector<std::pair<std::string, std::string>> &values);
 
-}  // namespace forge
+} // namespace forge
