@@ -29,6 +29,7 @@ struct RunFlags {
   std::string queue;
   std::vector<std::string> targets;
   int jobs = 0;
+  int cargo_jobs = 0;
   std::string out = "forge-out";
   std::size_t limit = 0;
   std::string shard;
@@ -193,6 +194,7 @@ int run_action(const RunFlags &f) {
     SchedulerOptions sched;
     sched.workers = workers;
     sched.cores = cores;
+    sched.cargo_jobs = f.cargo_jobs;
     sched.max_retries = f.retries;
     sched.backoff_s = seconds_of(f.retry_backoff);
     const uint64_t min_free = f.min_free;

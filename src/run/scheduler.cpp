@@ -90,7 +90,9 @@ private:
       JobSpec spec;
       spec.job = it->job;
       spec.attempt = it->attempt;
-      spec.cargo_jobs = cargo_jobs_share(opt_.cores, opt_.workers, running_.size() + ready);
+      spec.cargo_jobs = opt_.cargo_jobs > 0
+                            ? opt_.cargo_jobs
+                            : cargo_jobs_share(opt_.cores, opt_.workers, running_.size() + ready);
       const std::size_t order = it->order;
       const uint64_t id = next_id_++;
       try {

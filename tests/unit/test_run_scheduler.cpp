@@ -159,6 +159,17 @@ TEST(RunScheduler, CoresAreSharedFairlyAndTheTailGetsMore) {
   EXPECT_EQ(run.runner.started[2].spec.cargo_jobs, 4) << "alone at the end: all cores";
 }
 
+TEST(RunScheduler, AFixedCargoJobsOverridesTheShare) {
+  Harness run;
+  run.options.workers = 2;
+  run.options.cores = 4;
+  run.options.cargo_jobs = 3;
+  run.go(crates(3));
+  for (const auto &s : run.runner.started) {
+    EXPECT_EQ(s.spec.cargo_jobs, 3);
+  }
+}
+
 TEST(RunScheduler, ASecondJobOfACrateWaitsForItsFirst) {
   Harness run;
   run.options.workers = 3;

@@ -59,6 +59,7 @@ public:
 struct SchedulerOptions {
   int workers = 1;       // jobs at once
   int cores = 1;         // shared out as cargo --jobs
+  int cargo_jobs = 0;    // > 0: every job gets this cargo --jobs instead of a share of the cores
   int max_retries = 2;   // extra attempts for spurious failures
   double backoff_s = 30; // first retry delay, doubled each time
   double tick_s = 1;     // observer tick period
