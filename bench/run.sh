@@ -13,7 +13,7 @@
 #    (children's user+sys CPU time / (wall x cores)) of each side.
 #
 # Environment: FORGE_BIN (default ./build/src/forge), RUNS (default 3), N (default 300), SLEEP (default 0),
-# BUILDS (default 0).
+# BUILDS (default 0), CARGO_JOBS (passed as forge run --cargo-jobs in the builds part; default: the fair share).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FORGE=${FORGE_BIN:-$ROOT/build/src/forge}

@@ -107,8 +107,9 @@ def real_builds():
     try:
         for r in range(runs):
             out = tmp / f"forge-{r}"
+            extra = ["--cargo-jobs", os.environ["CARGO_JOBS"]] if os.environ.get("CARGO_JOBS") else []
             wall, _, cpu = measure([forge, "-q", "run", "--queue", queue, "--out", out, "--jobs", "2", "--target",
-                                    TARGET, "--", *build_args], env=env)
+                                    TARGET, *extra, "--", *build_args], env=env)
             walls["forge run --jobs 2"].append(wall)
             util["forge run --jobs 2"].append(cpu / (wall * CORES))
             # The same cargo commands, one after another, each with every core.
