@@ -258,6 +258,9 @@ void add_run(CLI::App &app, Action &action) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--jobs", f->jobs, "Builds at once (default: min(cores, available memory / 2 GiB))")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--cargo-jobs", f->cargo_jobs,
+                  "cargo --jobs of every job (default 0: a fair share, ceil(cores / jobs that can run now))")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", f->out, "Output directory: results, journal.ndjson, aggregates")
       ->capture_default_str();
   cmd->add_option("--limit", f->limit, "Only the first N crates of the queue (0 = all)");
