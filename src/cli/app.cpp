@@ -44,7 +44,11 @@ std::string version_text() {
 
 void print_error(const std::string &message) { fmt::print(stderr, "forge: error: {}\n", message); }
 
+std::filesystem::path g_explicit_config;
+
 }  // namespace
+
+const std::filesystem::path &explicit_config_file() { return g_explicit_config; }
 
 int run(int argc, char **argv) {
   CLI::App app{"forge: turn the crates.io catalogue into portable, statically linked executables"};
@@ -64,6 +68,10 @@ int run(int argc, char **argv) {
 
   bool explicit_config = false;
   const auto config_path = find_config_file(argc, argv, explicit_config);
+  if (explicit_config) {
+    std::error_code ec;
+    g_explicit_config = std::filesystem::absolute(config_path, ec);
+  }
   app.config_formatter(std::make_shared<TomlConfig>());
   app.allow_config_extras(CLI::config_extras_mode::error);
   auto *config_opt = app.set_config("--config", config_path.string(),
@@ -76,6 +84,10 @@ int run(int argc, char **argv) {
   add_ingest(app, action);
   add_build(app, action);
   add_doctor(app, action);
+  add_run(app, action);
+  add_report(app, action);
+  add_matrix(app, action);
+  add_merge(app, action);
 
   try {
     app.parse(argc, argv);

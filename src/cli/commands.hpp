@@ -3,6 +3,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <utility>
@@ -17,6 +18,14 @@ using Action = std::function<int()>;
 void add_ingest(CLI::App &app, Action &action);
 void add_build(CLI::App &app, Action &action);
 void add_doctor(CLI::App &app, Action &action);
+void add_run(CLI::App &app, Action &action);
+void add_report(CLI::App &app, Action &action);
+void add_matrix(CLI::App &app, Action &action);
+void add_merge(CLI::App &app, Action &action);
+
+// The config file given with --config or $FORGE_CONFIG (empty when forge found or skipped one by itself):
+// `forge run` hands it to its `forge build` children.
+const std::filesystem::path &explicit_config_file();
 
 // "TRIPLE=PROGRAM" strings (--linker) -> pairs; throws Error(usage) for anything else.
 std::vector<std::pair<std::string, std::string>> parse_linkers(const std::vector<std::string> &specs);
