@@ -14,5 +14,6 @@ using Action = std::function<int()>;
 // Adds `forge ingest` to `app`; sets `action` when it is the chosen subcommand.
 void add_ingest(CLI::App &app, Action &action);
 void add_build(CLI::App &app, Action &action);
+void add_publish(CLI::App &app, Action &action);
 
 }  // namespace forge::cli
