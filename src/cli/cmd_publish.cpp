@@ -147,9 +147,16 @@ void add_publish(CLI::App &app, Action &action) {
              out.failures.front());
       }
       if (!request.dry_run && out.published > 0) {
-        say(fmt::format("published {} executable{} to {}: {} blobs uploaded ({} bytes), {} already there",
+        std::string recovered;
+        if (out.stats.restarted_uploads + out.stats.resumed_chunks > 0) {
+          recovered = fmt::format("; {} upload{} restarted, {} chunked upload{} resumed",
+                                  out.stats.restarted_uploads, out.stats.restarted_uploads == 1 ? "" : "s",
+                                  out.stats.resumed_chunks, out.stats.resumed_chunks == 1 ? "" : "s");
+        }
+        say(fmt::format("published {} executable{} to {}: {} blobs uploaded ({} bytes), {} already there{}",
                         out.published, out.published == 1 ? "" : "s", request.client.endpoint.host,
-                        out.stats.blobs_uploaded, out.stats.bytes_uploaded, out.stats.blobs_present));
+                        out.stats.blobs_uploaded, out.stats.bytes_uploaded, out.stats.blobs_present,
+                        recovered));
       }
       return 0;
     };

@@ -153,6 +153,14 @@ class TokenIssuer:
             self._server.shutdown()
             self._server.server_close()
 
+    def token_for(self, user, password, repo, actions="pull"):
+        """A token fetched the way a client would (for the test's own pulls)."""
+        query = urllib.parse.urlencode({"service": self.service, "scope": f"repository:{repo}:{actions}"})
+        status, _, body = _http("GET", f"{self.realm}?{query}", _auth_headers((user, password)))
+        if status != 200:
+            raise AssertionError(f"token endpoint: HTTP {status}")
+        return json.loads(body)["token"]
+
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -245,7 +253,7 @@ class FaultProxy:
     def __init__(self, upstream_port):
         self.upstream_port = upstream_port
         self.port = free_port()
-        self.rules = []  # [kind, method, regex, arg, times_left]
+        self.rules = []  # [kind, method, regex, arg, times_left, matches_to_skip]
         self.log = []  # (method, path, status or "cut" / "failed:<status>")
         self.lock = threading.Lock()
         self._server = None
@@ -254,21 +262,27 @@ class FaultProxy:
     def host(self):
         return f"127.0.0.1:{self.port}"
 
-    def fail(self, method, path_regex, status, times=None):
-        self.rules.append(["fail", method, re.compile(path_regex), status, times])
+    def fail(self, method, path_regex, status, times=None, skip=0):
+        """Answer `status` to matching requests (after letting `skip` of them through)."""
+        self.rules.append(["fail", method, re.compile(path_regex), status, times, skip])
 
-    def cut(self, method, path_regex, after, times=None):
-        self.rules.append(["cut", method, re.compile(path_regex), after, times])
+    def cut(self, method, path_regex, after, times=None, skip=0):
+        """Forward `after` bytes of a matching request's body, then close both connections (after=0: drop
+        the request without contacting the registry)."""
+        self.rules.append(["cut", method, re.compile(path_regex), after, times, skip])
 
     def tamper(self, method, path_regex, old, new, times=None):
         """Replace bytes `old` by `new` in matching response bodies."""
-        self.rules.append(["tamper", method, re.compile(path_regex), (old, new), times])
+        self.rules.append(["tamper", method, re.compile(path_regex), (old, new), times, 0])
 
     def _take(self, method, path, kinds):
         with self.lock:
             for rule in self.rules:
-                kind, m, rx, arg, times = rule
+                kind, m, rx, arg, times, skip = rule
                 if kind in kinds and m == method and rx.search(path) and (times is None or times > 0):
+                    if skip > 0:
+                        rule[5] -= 1
+                        continue
                     if times is not None:
                         rule[4] -= 1
                     return kind, arg
@@ -297,7 +311,15 @@ class FaultProxy:
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(msg)))
                     self.end_headers()
-                    self.wfile.write(msg)
+                    if method != "HEAD":
+                        self.wfile.write(msg)
+                    return
+                if kind == "cut" and arg == 0:
+                    # Dropped before the registry saw anything: its upload session is untouched.
+                    with proxy.lock:
+                        proxy.log.append((method, path, "dropped"))
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 up = socket.create_connection(("127.0.0.1", proxy.upstream_port), timeout=60)
                 try:
@@ -334,6 +356,12 @@ class FaultProxy:
                         if not data:
                             break
                         raw += data
+                except OSError as e:
+                    # The registry dropped the connection: so does the proxy, towards the client.
+                    with proxy.lock:
+                        proxy.log.append((method, path, f"upstream-error:{e.__class__.__name__}"))
+                    self.close_connection = True
+                    return
                 finally:
                     up.close()
                 head_end = raw.find(b"\r\n\r\n")
@@ -389,8 +417,11 @@ def _dechunk(data):
 # -- independent pulls ------------------------------------------------------------------------------------
 
 def _auth_headers(auth):
+    """None, (user, password) for Basic, or a token string for Bearer."""
     if auth is None:
         return {}
+    if isinstance(auth, str):
+        return {"Authorization": "Bearer " + auth}
     return {"Authorization": "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()}
 
 

@@ -39,12 +39,18 @@ def test_push_pull_back_and_repush_uploads_nothing(tmp):
         first = reg.requests()
         manifest_puts = [q for q in first if q[0] == "PUT" and "/manifests/" in q[1]]
         check(len(manifest_puts) == 3 and all(q[2] == 201 for q in manifest_puts), f"3 manifests: {manifest_puts}", r)
-        # A manifest PUT comes after every blob of its repository was uploaded and checked.
+        # Every manifest PUT comes after each of its blobs was uploaded or found present (HEAD 200).
         for put in manifest_puts:
-            repo = put[1].split("/manifests/")[0]
+            repo, tag = put[1][len("/v2/"):].split("/manifests/")
             i = first.index(put)
-            check(not [q for q in first[i + 1:] if q[1].startswith(repo + "/blobs/uploads/")],
-                  f"no upload into {repo} after its manifest", r)
+            _, _, body = pull_manifest(reg.url, repo, tag)
+            m = json.loads(body)
+            for blob in [m["config"], *m["layers"]]:
+                dg = blob["digest"]
+                quoted = dg.replace(":", "%3A")
+                before = [q for q in first[:i] if (q[0] == "PUT" and f"digest={quoted}" in q[1] and q[2] == 201)
+                          or (q[0] == "HEAD" and q[1] == f"/v2/{repo}/blobs/{dg}" and q[2] == 200)]
+                check(before, f"{repo}:{tag}: blob {dg} was there before the manifest", r)
         record = load_json(d / "demo.json")
         check(record["ghcr_pkg"] == f"{reg.host}/{repo_of('Demo-Tool', 'demo')}:1.2.3-x86_64-Linux",
               f"the out dir's record points at the registry: {record['ghcr_pkg']}", r)
