@@ -120,7 +120,9 @@ std::map<std::string, std::string> manifest_annotations(const ordered_json &reco
   };
   put("created", string_field(record, "build_date"));
   put("description", string_field(record, "description"));
-  put("licenses", joined_array(record, "license", " AND "));
+  // SPDX's word for "unknown": the annotation is always there, as GHCR shows it.
+  std::string licenses = joined_array(record, "license", " AND ");
+  put("licenses", licenses.empty() ? "NOASSERTION" : licenses);
   std::string src = source;
   if (src.empty()) {
     src = first_of_array(record, "homepage");

@@ -68,6 +68,8 @@ TEST(OciManifest, SourceOverrideAndFallbacks) {
   const auto a = forge::manifest_annotations(record);
   EXPECT_EQ(a.at("org.opencontainers.image.source"), "https://crates.io/crates/fd-find");
   EXPECT_EQ(a.at("org.opencontainers.image.licenses"), "MIT AND Zlib");
+  record["license"] = ordered_json::array();
+  EXPECT_EQ(forge::manifest_annotations(record).at("org.opencontainers.image.licenses"), "NOASSERTION");
 }
 
 TEST(OciManifest, ManifestLayoutAndTitles) {

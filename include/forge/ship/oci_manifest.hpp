@@ -39,7 +39,8 @@ Blob empty_config_blob();
 // The manifest annotations for one soar record: dev.pkgforge.soar.<field> for the record's string fields
 // (bsum, shasum, build_date, pkg, pkg_family, pkg_name, version, download_url, ghcr_pkg, …), json = the
 // whole record (compact), and org.opencontainers.image.{created, description, licenses, source, title,
-// url, version}. `source` overrides the crate's repository as org.opencontainers.image.source.
+// url, version}; licenses is NOASSERTION when the record has none. `source` overrides the crate's
+// repository as org.opencontainers.image.source.
 std::map<std::string, std::string> manifest_annotations(const nlohmann::ordered_json &record,
                                                         const std::string &source = {});
 
