@@ -5,8 +5,8 @@
 # installs what is missing on Debian 12 (as root, or through sudo), non-interactively; when everything is
 # present it only asks dpkg and exits. The `forge publish` tests push to a real OCI registry: Debian's
 # docker-registry (started by each test on 127.0.0.1), htpasswd (apache2-utils) for its Basic auth, and
-# openssl to sign the tokens of a local token endpoint. rustup's stable toolchain (~/.cargo/bin) is not an apt package:
-# the tests that need it skip when it is absent.
+# openssl to sign the tokens of a local token endpoint. rustup's stable toolchain (~/.cargo/bin) is not
+# an apt package: the tests that need it skip when it is absent.
 set -euo pipefail
 
 native=(librust-hexyl-dev b3sum qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross rustc-web cargo-web

@@ -11,23 +11,24 @@ namespace {
 std::string key_to_option(std::string key) {
   for (char &c : key) {
     if (c == '_') {
-      c = '-';  // `keep_build_dir` and `keep-build-dir` both name --keep-build-dir
+      c = '-'; // `keep_build_dir` and `keep-build-dir` both name --keep-build-dir
     }
   }
   return key;
 }
 
 std::string scalar_text(const toml::node &node, const std::string &where) {
-  if (auto s = node.value<std::string>()) {
+  // value_exact: toml++'s value<T>() converts between types (an integer read as bool gives "true").
+  if (auto s = node.value_exact<std::string>()) {
     return *s;
   }
-  if (auto b = node.value<bool>()) {
+  if (auto b = node.value_exact<bool>()) {
     return *b ? "true" : "false";
   }
-  if (auto i = node.value<int64_t>()) {
+  if (auto i = node.value_exact<int64_t>()) {
     return std::to_string(*i);
   }
-  if (auto d = node.value<double>()) {
+  if (auto d = node.value_exact<double>()) {
     std::ostringstream ss;
     ss << *d;
     return ss.str();
@@ -63,7 +64,7 @@ void collect(const toml::table &table, std::vector<std::string> parents, std::ve
   }
 }
 
-}  // namespace
+} // namespace
 
 std::string TomlConfig::to_config(const CLI::App *app, bool default_also, bool /*write_description*/,
                                   std::string prefix) const {
@@ -76,7 +77,8 @@ std::string TomlConfig::to_config(const CLI::App *app, bool default_also, bool /
     if (name == "help" || name == "config" || name == "version") {
       continue;
     }
-    std::string value = opt->count() > 0 ? opt->as<std::string>() : (default_also ? opt->get_default_str() : "");
+    std::string value =
+        opt->count() > 0 ? opt->as<std::string>() : (default_also ? opt->get_default_str() : "");
     if (value.empty()) {
       continue;
     }
@@ -100,8 +102,8 @@ std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream &input) const 
     collect(table, {}, result);
   } catch (const toml::parse_error &e) {
     const auto &where = e.source().begin;
-    throw CLI::ConfigError("line " + std::to_string(where.line) + ", column " + std::to_string(where.column) + ": " +
-                           std::string(e.description()));
+    throw CLI::ConfigError("line " + std::to_string(where.line) + ", column " + std::to_string(where.column) +
+                           ": " + std::string(e.description()));
   }
   return result;
 }
@@ -143,4 +145,4 @@ std::filesystem::path find_config_file(int argc, char **argv, bool &explicit_fil
   return {};
 }
 
-}  // namespace forge::cli
+} // namespace forge::cli

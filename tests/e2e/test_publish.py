@@ -127,6 +127,34 @@ def test_snapshots_from_the_tag_list(tmp):
         reg.stop()
 
 
+def test_every_setting_from_forge_toml(tmp):
+    reg = RegistryServer(tmp).start()
+    try:
+        out = tmp / "built"
+        d = craft_build(out, "cfg", "3.0.0", {"cfg": blob_bytes(20_000, 41)})
+        craft_build(out, "not-this", "1.0.0", {"nope": blob_bytes(100, 42)})
+        (tmp / "forge.toml").write_text(
+            "[publish]\n"
+            f'out = "{out}"\n'
+            f'registry = "http://{reg.host}"\n'
+            'namespace = "from-toml"\n'
+            'only = ["cfg"]\n'
+            "retries = 2\n"
+            "retry-backoff = 0.05\n"
+            "chunk-threshold = 1000\n"
+            "chunk_size = 4096\n"
+            "connect-timeout = 5\n", encoding="utf-8")
+        r = run_forge("publish", cwd=tmp, env={"FORGE_REGISTRY_TOKEN": ""})
+        check(r.code == 0, "publish configured by forge.toml alone", r)
+        check(f"{reg.host}/from-toml/cfg/stable/cfg:3.0.0-{HOST}" in r.out, "namespace from forge.toml", r)
+        check(not tags(reg.url, "from-toml/not-this/stable/nope"), "only = [...] from forge.toml", r)
+        patches = [q for q in reg.requests() if q[0] == "PATCH"]
+        check(len(patches) >= 20_000 // 4096, f"chunk settings from forge.toml: {len(patches)} PATCHes", r)
+        check_published(reg.url, d, "cfg", ns="from-toml", r=r)
+    finally:
+        reg.stop()
+
+
 def test_dry_run_prints_the_plan_and_sends_nothing(tmp):
     reg = RegistryServer(tmp).start()
     try:
@@ -180,4 +208,5 @@ def test_refusals_leave_nothing_behind(tmp):
 
 if __name__ == "__main__":
     main([test_push_pull_back_and_repush_uploads_nothing, test_htpasswd_basic_auth, test_snapshots_from_the_tag_list,
-          test_dry_run_prints_the_plan_and_sends_nothing, test_refusals_leave_nothing_behind])
+          test_every_setting_from_forge_toml, test_dry_run_prints_the_plan_and_sends_nothing,
+          test_refusals_leave_nothing_behind])
