@@ -19,6 +19,7 @@ struct PublishFlags {
   std::string name_space = "pkgforge-cargo";
   std::vector<std::string> only;
   bool dry_run = false;
+  int jobs = 4;
   std::string username;
   std::string token_env = "FORGE_REGISTRY_TOKEN";
   std::string token_file;
@@ -75,6 +76,7 @@ PublishRequest to_request(const PublishFlags &f) {
   r.name_space = f.name_space;
   r.only = f.only;
   r.dry_run = f.dry_run;
+  r.jobs = f.jobs;
   r.source = f.source;
   r.client.endpoint = parse_registry(f.registry);
   if (r.name_space.empty() || r.name_space.find_first_of("/: ") != std::string::npos) {
@@ -107,6 +109,9 @@ void add_publish(CLI::App &app, Action &action) {
   cmd->add_option("--only", f->only, "Publish only these crates (comma-separated or repeated)")
       ->delimiter(',');
   cmd->add_flag("--dry-run", f->dry_run, "Print what would be pushed; send nothing");
+  cmd->add_option("--jobs", f->jobs, "Executables published at once (each on its own connection)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   cmd->add_option("--username", f->username,
                   "User for Basic auth and token requests (default: $FORGE_REGISTRY_USER, $GITHUB_ACTOR, the "
                   "namespace)");

@@ -6,9 +6,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <ctime>
+#include <exception>
 #include <map>
+#include <mutex>
+#include <thread>
 
 namespace forge {
 namespace {
@@ -181,55 +186,113 @@ void print_plan(const PublishRequest &req, const std::vector<PublishItem> &items
                   items.size() == 1 ? "" : "s", registry));
 }
 
+// The shared state of the workers: which item is next, what was published, the first fatal error.
+struct Workers {
+  Workers(const PublishRequest &r, const std::vector<PublishItem> &i,
+          const std::function<void(const std::string &)> &s)
+      : req(r), items(i), say(s) {}
+
+  const PublishRequest &req;
+  const std::vector<PublishItem> &items;
+  const std::function<void(const std::string &)> &say;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex mutex; // guards everything below, the out dir's files and `say`
+  PublishOutcome outcome;
+  std::map<std::string, std::vector<ordered_json>> by_host;
+  std::exception_ptr fatal;
+
+  void give_up(std::exception_ptr error) {
+    if (!fatal) {
+      fatal = std::move(error);
+    }
+    stop = true;
+  }
+
+  void add_stats(const OciStats &s) {
+    outcome.stats.blobs_uploaded += s.blobs_uploaded;
+    outcome.stats.blobs_present += s.blobs_present;
+    outcome.stats.bytes_uploaded += s.bytes_uploaded;
+    outcome.stats.chunked_uploads += s.chunked_uploads;
+    outcome.stats.restarted_uploads += s.restarted_uploads;
+    outcome.stats.resumed_chunks += s.resumed_chunks;
+  }
+
+  void publish(OciClient &client, const PublishItem &item) {
+    try {
+      const Pushed pushed = publish_one(client, req, item);
+      const std::string text = pushed.record.dump(2) + "\n";
+      const fs::path record_path = item.dir / (item.exe + ".json");
+      const std::lock_guard lock(mutex);
+      if (read_file(record_path) != text) {
+        write_file_atomic(record_path, text);
+      }
+      record_publish(item, client.endpoint(), pushed.digest);
+      by_host[item.host].push_back(pushed.record);
+      ++outcome.published;
+      say(fmt::format("published {} -> {}/{}:{} ({}; {} of {} blobs uploaded)", label(item),
+                      client.endpoint().host, item.repository, item.tag, pushed.digest, pushed.uploaded,
+                      pushed.blobs));
+    } catch (const Error &e) {
+      const std::lock_guard lock(mutex);
+      if (e.code() != ExitCode::network) {
+        give_up(std::current_exception()); // the registry refused or a local file failed: so would the rest
+        return;
+      }
+      spdlog::warn("{}: not published: {}", label(item), e.what());
+      if (outcome.failures.empty()) {
+        outcome.code = e.code();
+      }
+      outcome.failures.push_back(label(item) + ": " + e.what());
+    }
+  }
+
+  void run() {
+    try {
+      OciClient client(req.client);
+      for (size_t i = next++; i < items.size() && !stop; i = next++) {
+        publish(client, items[i]);
+      }
+      const std::lock_guard lock(mutex);
+      add_stats(client.stats());
+    } catch (...) {
+      const std::lock_guard lock(mutex);
+      give_up(std::current_exception());
+    }
+  }
+};
+
 } // namespace
 
 PublishOutcome run_publish(const PublishRequest &req, const std::function<void(const std::string &)> &say) {
-  PublishOutcome outcome;
   const std::vector<PublishItem> items = plan_publish(req);
-  outcome.planned = items.size();
+  PublishOutcome empty;
+  empty.planned = items.size();
   if (items.empty()) {
     say(fmt::format("nothing to publish: no built static executables in {}", req.out.string()));
-    return outcome;
+    return empty;
   }
   if (req.dry_run) {
     print_plan(req, items, say);
-    return outcome;
+    return empty;
   }
-  OciClient client(req.client);
-  std::map<std::string, std::vector<ordered_json>> by_host;
-  try {
-    for (const auto &item : items) {
-      try {
-        const Pushed pushed = publish_one(client, req, item);
-        const std::string text = pushed.record.dump(2) + "\n";
-        const fs::path record_path = item.dir / (item.exe + ".json");
-        if (read_file(record_path) != text) {
-          write_file_atomic(record_path, text);
-        }
-        record_publish(item, client.endpoint(), pushed.digest);
-        by_host[item.host].push_back(pushed.record);
-        ++outcome.published;
-        say(fmt::format("published {} -> {}/{}:{} ({}; {} of {} blobs uploaded)", label(item),
-                        client.endpoint().host, item.repository, item.tag, pushed.digest, pushed.uploaded,
-                        pushed.blobs));
-      } catch (const Error &e) {
-        if (e.code() != ExitCode::network) {
-          throw; // the registry refused or a local file failed: the next executable would fare no better
-        }
-        spdlog::warn("{}: not published: {}", label(item), e.what());
-        if (outcome.failures.empty()) {
-          outcome.code = e.code();
-        }
-        outcome.failures.push_back(label(item) + ": " + e.what());
-      }
-    }
-  } catch (...) {
-    update_aggregates(req.out, by_host);
-    throw;
+  Workers w{req, items, say};
+  w.outcome.planned = items.size();
+  // Each worker has its own connection and tokens: with a distant registry, latency is the limit.
+  const size_t jobs = std::clamp<size_t>(static_cast<size_t>(std::max(req.jobs, 1)), 1, items.size());
+  std::vector<std::thread> threads;
+  for (size_t j = 1; j < jobs; ++j) {
+    threads.emplace_back([&w] { w.run(); });
   }
-  update_aggregates(req.out, by_host);
-  outcome.stats = client.stats();
-  return outcome;
+  w.run();
+  for (auto &t : threads) {
+    t.join();
+  }
+  update_aggregates(req.out, w.by_host);
+  if (w.fatal) {
+    std::rethrow_exception(w.fatal);
+  }
+  return std::move(w.outcome);
 }
 
 } // namespace forge

@@ -20,6 +20,7 @@ struct PublishRequest {
   std::string name_space = "pkgforge-cargo"; // the OCI owner: <registry>/<namespace>/<crate>/stable/<exe>
   std::vector<std::string> only;             // crate names; empty = all
   bool dry_run = false;
+  int jobs = 4;            // executables published at once
   std::string source;      // org.opencontainers.image.source; empty = the crate's repository
   OciClientOptions client; // registry endpoint, credentials, retries, chunking
 };
@@ -58,8 +59,9 @@ struct PublishOutcome {
   OciStats stats;
 };
 
-// Publishes (or, with dry_run, prints the plan of) every item; `say` receives each report line. Continues
-// after a network or checksum failure of one executable; stops at once when the registry refuses.
+// Publishes (or, with dry_run, prints the plan of) every item, `jobs` at a time; `say` receives each report
+// line (called under a lock). Continues after a network failure of one executable (listed in failures);
+// stops and rethrows when the registry refuses or a local file fails.
 PublishOutcome run_publish(const PublishRequest &request,
                            const std::function<void(const std::string &)> &say);
 
