@@ -250,8 +250,9 @@ class FaultProxy:
     status or to cut the connection after `after` bytes of the request body (those bytes are forwarded
     first, so the registry sees a truncated upload)."""
 
-    def __init__(self, upstream_port):
+    def __init__(self, upstream_port, latency=0.0):
         self.upstream_port = upstream_port
+        self.latency = latency  # seconds added to every request (bench/publish.py: a distant registry)
         self.port = free_port()
         self.rules = []  # [kind, method, regex, arg, times_left, matches_to_skip]
         self.log = []  # (method, path, status or "cut" / "failed:<status>")
@@ -299,6 +300,8 @@ class FaultProxy:
 
             def _proxy(self):
                 method, path = self.command, self.path
+                if proxy.latency:
+                    time.sleep(proxy.latency)
                 length = int(self.headers.get("Content-Length") or 0)
                 kind, arg = proxy._take(method, path, ("fail", "cut"))
                 if kind == "fail":
