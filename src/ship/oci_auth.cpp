@@ -210,6 +210,10 @@ RegistryAuth::Token RegistryAuth::fetch_token(const AuthChallenge &challenge, co
   request.url = url;
   request.follow_redirects = true;
   if (credentials_.present()) {
+    if (!plain_http_ && realm.size() >= 7 && lower(realm.substr(0, 7)) == "http://") {
+      fail(ExitCode::registry,
+           "the registry's token endpoint {} is plain HTTP: forge will not send credentials there", realm);
+    }
     request.headers.emplace_back("Authorization", basic_authorization(credentials_));
   }
   for (int attempt = 1;; ++attempt) {

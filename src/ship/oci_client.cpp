@@ -75,7 +75,8 @@ std::string registry_error_summary(const std::string &body) {
 }
 
 OciClient::OciClient(OciClientOptions options)
-    : options_(std::move(options)), auth_(options_.credentials, http_, options_.retry) {
+    : options_(std::move(options)),
+      auth_(options_.credentials, http_, options_.retry, options_.endpoint.scheme == "http") {
   options_.chunk_size = std::max<uint64_t>(options_.chunk_size, 1);
   options_.retry.max_attempts = std::max(options_.retry.max_attempts, 1);
 }

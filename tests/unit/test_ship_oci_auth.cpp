@@ -2,6 +2,8 @@
 // Basic encoding means a refused push; both are checked against the forms real registries send.
 #include "forge/ship/oci_auth.hpp"
 
+#include "forge/util/error.hpp"
+
 #include <gtest/gtest.h>
 
 namespace {
@@ -96,6 +98,24 @@ TEST(OciAuth, NoCredentialsNoBasicRetry) {
   unauthorized.headers.emplace_back("www-authenticate", R"(Basic realm="r")");
   EXPECT_FALSE(auth.on_unauthorized(unauthorized, "a/b"));
   EXPECT_EQ(auth.authorization("a/b"), "");
+}
+
+TEST(OciAuth, NeverSendsCredentialsToAPlainHttpRealmOfAnHttpsRegistry) {
+  forge::HttpClient http;
+  forge::RegistryAuth auth({"u", "secret"}, http, forge::RetryPolicy{1, 0.0}, /*plain_http_registry=*/false);
+  forge::HttpResponse unauthorized;
+  unauthorized.status = 401;
+  unauthorized.headers.emplace_back("www-authenticate",
+                                    R"(Bearer realm="http://127.0.0.1:1/token",service="s")");
+  try {
+    auth.on_unauthorized(unauthorized, "a/b");
+    FAIL() << "expected a refusal";
+  } catch (const forge::Error &e) {
+    // A registry error, not a network one: nothing was sent to port 1.
+    EXPECT_EQ(e.code(), forge::ExitCode::registry);
+    EXPECT_NE(std::string(e.what()).find("plain HTTP"), std::string::npos);
+    EXPECT_EQ(std::string(e.what()).find("secret"), std::string::npos);
+  }
 }
 
 } // namespace

@@ -37,8 +37,11 @@ std::string base64_encode(std::string_view data);
 // What to send on each request, learned from the registry's 401 answers.
 class RegistryAuth {
 public:
-  RegistryAuth(RegistryCredentials credentials, HttpClient &http, RetryPolicy retry)
-      : credentials_(std::move(credentials)), http_(http), retry_(retry) {}
+  // `plain_http_registry`: the registry itself is reached over http://, so a http:// token realm is no
+  // worse; otherwise credentials are never sent to a http:// realm.
+  RegistryAuth(RegistryCredentials credentials, HttpClient &http, RetryPolicy retry,
+               bool plain_http_registry = false)
+      : credentials_(std::move(credentials)), http_(http), retry_(retry), plain_http_(plain_http_registry) {}
 
   // The Authorization header value for a request on `repository` (empty: anonymous).
   [[nodiscard]] std::string authorization(const std::string &repository);
@@ -60,6 +63,7 @@ private:
   RegistryCredentials credentials_;
   HttpClient &http_;
   RetryPolicy retry_;
+  bool plain_http_ = false;
   bool basic_ = false;                  // the registry asked for Basic: send it on every request
   std::map<std::string, Token> tokens_; // per repository
   AuthChallenge bearer_;                // the last Bearer challenge (realm, service)
