@@ -43,7 +43,7 @@ std::string next_link(const std::vector<std::string> &links) {
   return {};
 }
 
-// "0-1023" -> 1024 (the number of bytes the registry holds).
+// "0-1023" -> 1024 (the number of bytes the registry holds; "0-0" is ambiguous, see the callers).
 std::optional<uint64_t> range_end(const std::string &range) {
   const auto dash = range.find('-');
   if (dash == std::string::npos) {
@@ -268,7 +268,8 @@ std::string OciClient::upload_chunks(const std::string &repository, const Blob &
       if (const std::string next = response.header("location"); !next.empty()) {
         location = resolve_url(location, next);
       }
-      const auto held = range_end(response.header("range"));
+      const std::string range = response.header("range");
+      const auto held = range == "0-0" ? std::nullopt : range_end(range);
       offset = held.value_or(offset + n);
     } catch (const RetryableError &e) {
       // Ask the registry how much it holds and go on from there; when it cannot say, start over.
@@ -287,15 +288,18 @@ std::string OciClient::upload_chunks(const std::string &repository, const Blob &
   return location;
 }
 
-std::optional<uint64_t> OciClient::upload_offset(const std::string &repository, const std::string &location) {
+std::optional<uint64_t> OciClient::upload_offset(const std::string &repository, std::string &location) {
   try {
     const HttpResponse status = send(request("GET", location), repository, "upload status", false);
     if (status.status != 204 && status.status != 202 && status.status != 200) {
       return std::nullopt;
     }
+    if (const std::string next = status.header("location"); !next.empty()) {
+      location = resolve_url(location, next); // the distribution registry keeps the offset in the URL
+    }
     const std::string range = status.header("range");
-    if (range.empty()) {
-      return uint64_t{0};
+    if (range.empty() || range == "0-0") {
+      return uint64_t{0}; // "0-0" is what the distribution registry says for 0 bytes (and for 1)
     }
     return range_end(range);
   } catch (const RetryableError &) {

@@ -66,7 +66,7 @@ private:
   HttpResponse send(HttpRequest request, const std::string &repository, const std::string &what, bool retry);
   void upload(const std::string &repository, const Blob &blob);
   std::string upload_chunks(const std::string &repository, const Blob &blob, std::string location);
-  std::optional<uint64_t> upload_offset(const std::string &repository, const std::string &location);
+  std::optional<uint64_t> upload_offset(const std::string &repository, std::string &location);
   HttpRequest request(const std::string &method, const std::string &url) const;
   std::string url(const std::string &repository, const std::string &rest) const;
 
