@@ -38,7 +38,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=4)
     ap.add_argument("--latency", type=float, default=0.0, help="seconds added per request by a proxy")
     a = ap.parse_args()
-    os.environ["FORGE_BIN"] = a.forge
+    os.environ["FORGE_BIN"] = str(Path(a.forge).resolve())
     tmp = Path(tempfile.mkdtemp(prefix="forge-bench-publish-"))
     reg = RegistryServer(tmp).start()
     proxy = FaultProxy(reg.port, latency=a.latency).start() if a.latency else None

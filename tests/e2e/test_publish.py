@@ -3,6 +3,7 @@ to a real registry (Debian's docker-registry on 127.0.0.1), pull every layer bac
 what the registry's own access log says was uploaded: anonymous, then htpasswd Basic auth; a re-push that
 uploads nothing; snapshots from the tag list; the plan of --dry-run; and the refusals (bad names, a file
 changed since the build, missing credentials) that must leave no tag behind."""
+import hashlib
 import json
 
 from harness import check, expect_error, load_json, main, run_forge
@@ -164,7 +165,6 @@ def test_dry_run_prints_the_plan_and_sends_nothing(tmp):
         r = publish(tmp, out, reg.host, "--dry-run")
         check(r.code == 0, "dry run exits 0", r)
         check(f"{reg.host}/{NS}/plan-me/stable/planner:2.0.0-{HOST}" in r.out, "the plan names repository:tag", r)
-        import hashlib
         digest = "sha256:" + hashlib.sha256((d / "planner").read_bytes()).hexdigest()
         check(digest in r.out and "12345" in r.out, "the plan lists the executable's digest and size", r)
         for title in ("CHECKSUM", "LICENSE", "planner.json", "planner.log", "planner.version"):

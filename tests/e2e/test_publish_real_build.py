@@ -3,18 +3,14 @@ writes. Here a fixture crate with two executables (tests/fixtures/crates/fx-ok) 
 `forge build` (rustup's stable cargo, offline, through a loopback sparse index), the out dir is published
 unchanged to a real registry, and the executables pulled back by digest are checked: same bytes, same
 BLAKE3 as result.json and the bsum annotation, statically linked, and they run."""
-import os
-import shutil
 import stat
 import subprocess
-import tempfile
-from pathlib import Path
 
 import buildenv
 from buildenv import Registry, build_env, cargo_home, check, load_result
 from harness import main, run_forge
 from publishenv import check_published, publish
-from registry import RegistryServer, registry_program
+from registry import RegistryServer, pull_blob, registry_program
 
 CRATE, V = "fx-ok", "0.1.0"
 HOST_TRIPLE, HOST = "x86_64-unknown-linux-gnu", "x86_64-Linux"
@@ -45,7 +41,6 @@ def test_publish_forge_build_output(tmp):
         for exe in EXES:
             m, _ = check_published(reg.url, d, exe, r=r)
             layer = [l for l in m["layers"] if l["annotations"]["org.opencontainers.image.title"] == exe][0]
-            from registry import pull_blob
             pulled = tmp / "pulled" / exe
             pulled.parent.mkdir(exist_ok=True)
             pulled.write_bytes(pull_blob(reg.url, f"forge-test/{CRATE}/stable/{exe}", layer["digest"]))
