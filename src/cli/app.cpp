@@ -28,6 +28,7 @@ constexpr const char *kExitCodes = R"(Exit codes:
   7    checksum: a download does not match its SHA-256
   8    build failed (see result.json)
   9    nothing can build on this machine (forge doctor)
+  10   registry refused: authentication, permission, or a rejected or mismatching upload
   130  interrupted)";
 
 std::string version_text() {
@@ -88,6 +89,7 @@ int run(int argc, char **argv) {
   add_report(app, action);
   add_matrix(app, action);
   add_merge(app, action);
+  add_publish(app, action);
 
   try {
     app.parse(argc, argv);

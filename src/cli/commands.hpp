@@ -22,6 +22,7 @@ void add_run(CLI::App &app, Action &action);
 void add_report(CLI::App &app, Action &action);
 void add_matrix(CLI::App &app, Action &action);
 void add_merge(CLI::App &app, Action &action);
+void add_publish(CLI::App &app, Action &action);
 
 // The config file given with --config or $FORGE_CONFIG (empty when forge found or skipped one by itself):
 // `forge run` hands it to its `forge build` children.

@@ -11,7 +11,7 @@ namespace {
 std::string key_to_option(std::string key) {
   for (char &c : key) {
     if (c == '_') {
-      c = '-';  // `keep_build_dir` and `keep-build-dir` both name --keep-build-dir
+      c = '-'; // `keep_build_dir` and `keep-build-dir` both name --keep-build-dir
     }
   }
   return key;
@@ -64,7 +64,7 @@ void collect(const toml::table &table, std::vector<std::string> parents, std::ve
   }
 }
 
-}  // namespace
+} // namespace
 
 std::string TomlConfig::to_config(const CLI::App *app, bool default_also, bool /*write_description*/,
                                   std::string prefix) const {
@@ -77,7 +77,8 @@ std::string TomlConfig::to_config(const CLI::App *app, bool default_also, bool /
     if (name == "help" || name == "config" || name == "version") {
       continue;
     }
-    std::string value = opt->count() > 0 ? opt->as<std::string>() : (default_also ? opt->get_default_str() : "");
+    std::string value =
+        opt->count() > 0 ? opt->as<std::string>() : (default_also ? opt->get_default_str() : "");
     if (value.empty()) {
       continue;
     }
@@ -101,8 +102,8 @@ std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream &input) const 
     collect(table, {}, result);
   } catch (const toml::parse_error &e) {
     const auto &where = e.source().begin;
-    throw CLI::ConfigError("line " + std::to_string(where.line) + ", column " + std::to_string(where.column) + ": " +
-                           std::string(e.description()));
+    throw CLI::ConfigError("line " + std::to_string(where.line) + ", column " + std::to_string(where.column) +
+                           ": " + std::string(e.description()));
   }
   return result;
 }
@@ -144,4 +145,4 @@ std::filesystem::path find_config_file(int argc, char **argv, bool &explicit_fil
   return {};
 }
 
-}  // namespace forge::cli
+} // namespace forge::cli

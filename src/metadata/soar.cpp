@@ -223,6 +223,10 @@ std::string expand_template(std::string_view tmpl, const SoarInputs &in, const S
   return expand(tmpl, in, naming, false);
 }
 
+std::string expand_url_template(std::string_view tmpl, const SoarInputs &in, const SoarNaming &naming) {
+  return expand(tmpl, in, naming, true);
+}
+
 std::string oci_repository(const SoarInputs &in, const SoarNaming &naming) {
   return lowercase(expand(naming.ghcr_pkg, in, naming, true));
 }

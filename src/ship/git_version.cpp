@@ -14,4 +14,4 @@ std::string libgit2_version() {
   return fmt::format("{}.{}.{}", major, minor, rev);
 }
 
-}  // namespace forge
+} // namespace forge

@@ -59,6 +59,10 @@ void fill_github_build_info(SoarInputs &in);
 // Expands a naming template by plain substitution (no lowercasing). An unknown {marker} is a usage error.
 std::string expand_template(std::string_view tmpl, const SoarInputs &in, const SoarNaming &naming);
 
+// Expands a URL template the way soar_record does for download_url, build_log and manifest_url: names
+// before the first '?' lowercased (they are OCI repository path parts), the query left as it is.
+std::string expand_url_template(std::string_view tmpl, const SoarInputs &in, const SoarNaming &naming);
+
 // The lowercased OCI repository the executable is pushed to ("ghcr.io/pkgforge-cargo/fd-find/stable/fd"):
 // the record's ghcr_pkg is this plus ":<tag>" and its ghcr_url is "https://" plus this.
 std::string oci_repository(const SoarInputs &in, const SoarNaming &naming);

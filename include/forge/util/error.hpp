@@ -20,6 +20,7 @@ enum class ExitCode : int {
   checksum = 7,        // a downloaded file does not match its expected SHA-256
   build_failed = 8,    // at least one build job failed (the reasons are in result.json)
   nothing_builds = 9,  // `forge doctor` found no way to build anything here
+  registry = 10,       // the registry refused: authentication, permission, or it rejected what was pushed
   interrupted = 130,   // SIGINT/SIGTERM
 };
 
