@@ -2,6 +2,7 @@
 #include "forge/util/http.hpp"
 
 #include "forge/util/error.hpp"
+#include "util/curl_common.hpp"
 #include "forge/util/fs.hpp"
 #include "forge/util/progress.hpp"
 #include "forge/version.hpp"
@@ -27,6 +28,13 @@
 namespace forge {
 namespace {
 
+using curl::is_transient;
+using curl::lower;
+using curl::set_opt;
+using curl::Slist;
+using curl::slist_append;
+using curl::trim;
+
 namespace fs = std::filesystem;
 
 constexpr double kMaxRetryAfterS = 60.0;  // a server asking for longer than this is not waited on longer
@@ -34,17 +42,6 @@ constexpr double kMaxBackoffS = 60.0;
 constexpr int kMaxRestarts = 3;           // .part restarts (ignored Range, bad 416) within one call
 constexpr long kMaxRedirects = 10;
 constexpr long kLowSpeedLimit = 1024;     // bytes/s, see DownloadOptions::low_speed_time_s
-
-std::once_flag g_curl_once;
-
-void ensure_curl() {
-  std::call_once(g_curl_once, [] {
-    const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (rc != CURLE_OK) {
-      fail(ExitCode::internal, "cannot initialise libcurl: {}", curl_easy_strerror(rc));
-    }
-  });
-}
 
 // One easy handle per thread, reset between transfers: keeps the connection and DNS caches warm when
 // thousands of .crate files come from the same host.
@@ -71,43 +68,6 @@ CURL *thread_handle() {
     curl_easy_reset(easy.handle);
   }
   return easy.handle;
-}
-
-template <typename T>
-void set_opt(CURL *handle, CURLoption option, T value) {
-  const CURLcode rc = curl_easy_setopt(handle, option, value);
-  if (rc != CURLE_OK) {
-    fail(ExitCode::internal, "libcurl rejected option {}: {}", static_cast<int>(option), curl_easy_strerror(rc));
-  }
-}
-
-struct SlistDeleter {
-  void operator()(curl_slist *list) const { curl_slist_free_all(list); }
-};
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
-
-void slist_append(Slist &list, const std::string &line) {
-  curl_slist *next = curl_slist_append(list.get(), line.c_str());
-  if (next == nullptr) {
-    fail(ExitCode::internal, "out of memory building HTTP headers");
-  }
-  static_cast<void>(list.release());
-  list.reset(next);
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-std::string trim(const std::string &text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) {
-    return {};
-  }
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
 }
 
 bool starts_with_ci(const std::string &text, const char *prefix) {
@@ -343,28 +303,6 @@ void common_setup(CURL *handle, const std::string &url, const DownloadOptions &o
   }
 }
 
-bool is_transient(CURLcode rc) {
-  switch (rc) {
-  case CURLE_COULDNT_RESOLVE_PROXY:
-  case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_CONNECT:
-  case CURLE_PARTIAL_FILE:
-  case CURLE_OPERATION_TIMEDOUT:
-  case CURLE_GOT_NOTHING:
-  case CURLE_SEND_ERROR:
-  case CURLE_RECV_ERROR:
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_HTTP2:
-  case CURLE_HTTP2_STREAM:
-  case CURLE_HTTP3:
-  case CURLE_QUIC_CONNECT_ERROR:
-  case CURLE_AGAIN:
-    return true;
-  default:
-    return false;
-  }
-}
-
 std::string curl_reason(CURLcode rc, const char *error_buffer) {
   std::string text = trim(error_buffer);
   if (text.empty()) {
@@ -499,7 +437,7 @@ bool is_url(const std::string &text) {
 }
 
 DownloadResult download_file(const std::string &url, const fs::path &dest, const DownloadOptions &options) {
-  ensure_curl();
+  curl::ensure_initialized();
   const fs::path part = fs::path(dest.string() + ".part");
   const fs::path meta_path = fs::path(dest.string() + ".meta.json");
   const bool http = is_http_url(url);
@@ -649,7 +587,7 @@ DownloadResult download_file(const std::string &url, const fs::path &dest, const
 }
 
 std::string http_get(const std::string &url, const DownloadOptions &options) {
-  ensure_curl();
+  curl::ensure_initialized();
   const bool http = is_http_url(url);
   std::unique_ptr<Progress> progress;
   const std::string label = options.label.empty() ? default_label(url) : options.label;

@@ -3,6 +3,7 @@
 #include "forge/util/http_request.hpp"
 
 #include "forge/util/error.hpp"
+#include "util/curl_common.hpp"
 #include "forge/version.hpp"
 
 #include <curl/curl.h>
@@ -20,45 +21,14 @@
 namespace forge {
 namespace {
 
+using curl::is_transient;
+using curl::lower;
+using curl::set_opt;
+using curl::Slist;
+using curl::slist_append;
+using curl::trim;
+
 constexpr long kLowSpeedLimit = 1024;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
-}
-
-template <typename T> void set_opt(CURL *handle, CURLoption option, T value) {
-  const CURLcode rc = curl_easy_setopt(handle, option, value);
-  if (rc != CURLE_OK) {
-    fail(ExitCode::internal, "libcurl rejected option {}: {}", static_cast<int>(option),
-         curl_easy_strerror(rc));
-  }
-}
-
-struct SlistDeleter {
-  void operator()(curl_slist *list) const { curl_slist_free_all(list); }
-};
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
-
-void slist_append(Slist &list, const std::string &line) {
-  curl_slist *next = curl_slist_append(list.get(), line.c_str());
-  if (next == nullptr) {
-    fail(ExitCode::internal, "out of memory building HTTP headers");
-  }
-  static_cast<void>(list.release());
-  list.reset(next);
-}
 
 struct Fd {
   int fd = -1;
@@ -147,28 +117,6 @@ int on_seek(void *user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
-bool is_transient(CURLcode rc) {
-  switch (rc) {
-  case CURLE_COULDNT_RESOLVE_PROXY:
-  case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_CONNECT:
-  case CURLE_PARTIAL_FILE:
-  case CURLE_OPERATION_TIMEDOUT:
-  case CURLE_GOT_NOTHING:
-  case CURLE_SEND_ERROR:
-  case CURLE_RECV_ERROR:
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_HTTP2:
-  case CURLE_HTTP2_STREAM:
-  case CURLE_AGAIN:
-    return true;
-  default:
-    return false;
-  }
-}
-
-std::once_flag g_curl_once;
-
 } // namespace
 
 std::string HttpResponse::header(std::string_view name) const {
@@ -191,11 +139,7 @@ std::vector<std::string> HttpResponse::header_values(std::string_view name) cons
 }
 
 HttpClient::HttpClient() {
-  std::call_once(g_curl_once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      fail(ExitCode::internal, "cannot initialise libcurl");
-    }
-  });
+  curl::ensure_initialized();
   handle_ = curl_easy_init();
   if (handle_ == nullptr) {
     fail(ExitCode::internal, "cannot create a libcurl handle");

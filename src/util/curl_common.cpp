@@ -1,0 +1,66 @@
+#include "util/curl_common.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+namespace forge::curl {
+
+void ensure_initialized() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+      fail(ExitCode::internal, "cannot initialise libcurl: {}", curl_easy_strerror(rc));
+    }
+  });
+}
+
+void slist_append(Slist &list, const std::string &line) {
+  curl_slist *next = curl_slist_append(list.get(), line.c_str());
+  if (next == nullptr) {
+    fail(ExitCode::internal, "out of memory building HTTP headers");
+  }
+  static_cast<void>(list.release());
+  list.reset(next);
+}
+
+bool is_transient(CURLcode rc) {
+  switch (rc) {
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_OPERATION_TIMEDOUT:
+  case CURLE_GOT_NOTHING:
+  case CURLE_SEND_ERROR:
+  case CURLE_RECV_ERROR:
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM:
+  case CURLE_HTTP3:
+  case CURLE_QUIC_CONNECT_ERROR:
+  case CURLE_AGAIN:
+    return true;
+  default:
+    return false;
+  }
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+} // namespace forge::curl

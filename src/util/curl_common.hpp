@@ -1,0 +1,39 @@
+// Why: the downloader (http.cpp) and the request client (http_request.cpp) drive libcurl the same way;
+// one copy of the plumbing keeps their error handling and retry rules from drifting apart.
+#pragma once
+#include "forge/util/error.hpp"
+
+#include <curl/curl.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace forge::curl {
+
+// curl_global_init exactly once per process, before the first handle.
+void ensure_initialized();
+
+template <typename T> void set_opt(CURL *handle, CURLoption option, T value) {
+  const CURLcode rc = curl_easy_setopt(handle, option, value);
+  if (rc != CURLE_OK) {
+    fail(ExitCode::internal, "libcurl rejected option {}: {}", static_cast<int>(option),
+         curl_easy_strerror(rc));
+  }
+}
+
+struct SlistDeleter {
+  void operator()(curl_slist *list) const { curl_slist_free_all(list); }
+};
+using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// Appends one header line; throws Error(internal) when libcurl cannot allocate.
+void slist_append(Slist &list, const std::string &line);
+
+// Failures worth another try: name resolution, connects, cut or stalled transfers.
+bool is_transient(CURLcode rc);
+
+std::string lower(std::string_view text);
+std::string trim(std::string_view text);
+
+} // namespace forge::curl
