@@ -311,8 +311,11 @@ private:
     // Two phases, as rustwide does: the host resolves and downloads the dependencies (network, no build
     // script runs), then the build runs offline (in the sandbox). cross keeps its own single phase.
     two_phase_ = ctx_.builder != "cross";
-    if (two_phase_ && !fetch(crate_dir, locked)) {
-      return;
+    if (two_phase_) {
+      if (!fetch(crate_dir, locked)) {
+        return;
+      }
+      locked = true;  // the build uses exactly the Cargo.lock the fetch left: --locked --offline (= --frozen)
     }
     if (ctx_.sandbox.bwrap) {
       std::vector<std::string> notes;

@@ -272,8 +272,11 @@ std::vector<std::string> bwrap_command(const std::string &bwrap, const SandboxLa
                 {l.setpriv, fmt::format("--reuid={}", l.uid), fmt::format("--regid={}", l.uid),
                  "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"});
   }
+  // No cgroup: the memory bound is per process, and the OOM killer is told to pick the build first.
+  argv.insert(argv.end(), {l.choom, "-n", "1000", "--"});
   argv.insert(argv.end(), {l.prlimit, fmt::format("--nproc={0}:{0}", l.max_processes),
-                           fmt::format("--fsize={0}:{0}", l.max_file_bytes), "--core=0:0", "--"});
+                           fmt::format("--fsize={0}:{0}", l.max_file_bytes),
+                           fmt::format("--data={0}:{0}", l.max_memory_bytes), "--core=0:0", "--"});
   argv.insert(argv.end(), command.begin(), command.end());
   return argv;
 }

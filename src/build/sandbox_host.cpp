@@ -42,6 +42,12 @@ fs::path env_or(const char *name, const fs::path &fallback) {
   return v != nullptr && *v != '\0' ? fs::path(v) : fallback;
 }
 
+uint64_t physical_memory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 16ULL << 30;
+}
+
 bool under(const fs::path &path, const fs::path &dir) {
   const auto rel = path.lexically_normal().lexically_relative(dir.lexically_normal());
   return !rel.empty() && *rel.begin() != "..";
@@ -240,8 +246,8 @@ fs::path host_rustup_home() {
 SandboxProbe probe_bwrap(const SandboxSettings &settings) {
   static std::mutex mutex;
   static std::map<std::string, SandboxProbe> cache;
-  const std::string key = fmt::format("{}|{}|{}|{}", settings.bwrap_program, settings.max_processes,
-                                      settings.max_file_bytes, settings.tmp_bytes);
+  const std::string key = fmt::format("{}|{}|{}|{}|{}", settings.bwrap_program, settings.max_processes,
+                                      settings.max_file_bytes, settings.max_memory_bytes, settings.tmp_bytes);
   std::lock_guard lock(mutex);
   if (auto it = cache.find(key); it != cache.end()) {
     return it->second;
@@ -300,12 +306,12 @@ SandboxLayout prepare_sandbox(const SandboxSettings &settings, const SandboxProb
   l.max_processes = settings.max_processes;
   l.max_file_bytes = settings.max_file_bytes;
   l.tmp_bytes = settings.tmp_bytes;
-  for (const char *tool : {"setpriv", "prlimit"}) {
-    const std::string found = find_program(tool);
-    if (found.empty()) {
+  l.max_memory_bytes = settings.max_memory_bytes != 0 ? settings.max_memory_bytes : physical_memory();
+  for (auto [tool, slot] : {std::pair{"setpriv", &l.setpriv}, {"choom", &l.choom}, {"prlimit", &l.prlimit}}) {
+    *slot = find_program(tool);
+    if (slot->empty()) {
       fail(ExitCode::internal, "{} is not installed (Debian package util-linux)", tool);
     }
-    (std::string(tool) == "setpriv" ? l.setpriv : l.prlimit) = found;
   }
   std::error_code ec;
   for (const char *name : {"bin", "sbin", "lib", "lib32", "lib64", "libx32"}) {

@@ -142,6 +142,9 @@ void add_build(CLI::App &app, Action &action) {
                   "Largest file the sandboxed build may write, in bytes (RLIMIT_FSIZE)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--sandbox-max-memory", f->sandbox_settings.max_memory_bytes,
+                  "Memory (data) each sandboxed process may use, in bytes (RLIMIT_DATA; 0: the machine's)")
+      ->capture_default_str();
   cmd->add_option("--sandbox-tmp-size", f->sandbox_settings.tmp_bytes,
                   "Size of the sandbox's private /tmp (RAM), in bytes")
       ->capture_default_str()

@@ -39,6 +39,7 @@ SandboxLayout layout(uint32_t uid) {
   l.uid = uid;
   l.max_processes = 64;
   l.max_file_bytes = 1000;
+  l.max_memory_bytes = 3000;
   l.tmp_bytes = 2000;
   return l;
 }
@@ -156,8 +157,9 @@ TEST(BwrapCommand, RootDropsToTheBuildUidWithLimits) {
   EXPECT_FALSE(has(argv, {"--ro-bind", "/", "/"}));
   EXPECT_TRUE(has(argv, {"/usr/bin/setpriv", "--reuid=2113929217", "--regid=2113929217", "--clear-groups",
                          "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"}));
-  EXPECT_TRUE(has(argv, {"/usr/bin/prlimit", "--nproc=64:64", "--fsize=1000:1000", "--core=0:0", "--",
-                         "cargo", "build", "--offline"}));
+  EXPECT_TRUE(has(argv, {"/usr/bin/choom", "-n", "1000", "--", "/usr/bin/prlimit", "--nproc=64:64",
+                         "--fsize=1000:1000", "--data=3000:3000", "--core=0:0", "--", "cargo", "build",
+                         "--offline"}));
   EXPECT_EQ(argv.back(), "--offline");
   // The uid switch happens before the limits, both after bwrap's own options.
   EXPECT_LT(index_of(argv, {"--chdir"}), index_of(argv, {"/usr/bin/setpriv"}));
@@ -205,7 +207,7 @@ TEST(BwrapCommand, NotRootUsesAUserNamespaceWithoutNestedOnes) {
   const Argv argv = forge::bwrap_command("bwrap", layout(0), {"cargo"});
   EXPECT_TRUE(has(argv, {"--unshare-user", "--disable-userns"}));
   EXPECT_FALSE(has(argv, {"/usr/bin/setpriv"}));
-  EXPECT_TRUE(has(argv, {"--", "/usr/bin/prlimit", "--nproc=64:64"}));
+  EXPECT_TRUE(has(argv, {"--", "/usr/bin/choom", "-n", "1000", "--", "/usr/bin/prlimit", "--nproc=64:64"}));
 }
 
 class CargoHome : public ::testing::Test {

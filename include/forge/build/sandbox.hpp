@@ -24,6 +24,7 @@ struct SandboxSettings {
   std::string bwrap_program = "bwrap";
   int max_processes = 1024;                    // RLIMIT_NPROC inside: processes and threads of the build
   uint64_t max_file_bytes = 4ULL << 30;        // RLIMIT_FSIZE inside: no single file may grow beyond this
+  uint64_t max_memory_bytes = 0;               // RLIMIT_DATA per process inside; 0: the machine's memory
   uint64_t tmp_bytes = 1ULL << 30;             // size of the private /tmp (a tmpfs, so RAM)
   std::vector<std::string> pass_env;           // more variable names let in (exact names)
   std::vector<std::filesystem::path> ro_paths; // more host paths shown read-only (e.g. a linker under /opt)
@@ -77,16 +78,19 @@ struct SandboxLayout {
   std::vector<std::pair<std::string, std::string>> root_entries;
   uint32_t uid = 0; // > 0: switch to it (forge is root) with setpriv
   std::string setpriv = "/usr/bin/setpriv";
+  std::string choom = "/usr/bin/choom";
   std::string prlimit = "/usr/bin/prlimit";
   int max_processes = 1024;
   uint64_t max_file_bytes = 4ULL << 30;
+  uint64_t max_memory_bytes = 16ULL << 30;
   uint64_t tmp_bytes = 1ULL << 30;
 };
 
 // The bwrap command line running `command` in the layout: new pid/net/ipc/uts namespaces (a user
 // namespace too when not root), a new session, killed with its parent, /usr and the root's links, a few
 // /etc files, fresh /proc, /dev and /tmp, the read-only binds, the build directory; then (as root) setpriv
-// to `uid` without capabilities or new privileges, and prlimit for processes, file size and core dumps.
+// to `uid` without capabilities or new privileges, choom so that the kernel's OOM killer takes the build
+// first, and prlimit for processes, file size, data size and core dumps.
 std::vector<std::string> bwrap_command(const std::string &bwrap, const SandboxLayout &layout,
                                        const std::vector<std::string> &command);
 
