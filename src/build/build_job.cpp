@@ -320,6 +320,9 @@ private:
     if (ctx_.sandbox.bwrap) {
       std::vector<std::string> notes;
       std::vector<std::string> programs{req_.settings.cargo_program};
+      if (ctx_.builder == "zigbuild") {
+        programs.insert(programs.end(), {"cargo-zigbuild", "zig"});
+      }
       for (const auto &[triple, linker] : req_.settings.linkers) {
         programs.push_back(linker);
       }

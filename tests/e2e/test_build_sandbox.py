@@ -428,14 +428,14 @@ def test_fallback_choice_and_doctor(tmp):
 
 def test_forge_run_passes_the_sandbox_to_its_builds(tmp):
     require_sandbox(tmp)
-    env = RunEnv(tmp, ["fx-ok"])
+    env = RunEnv(tmp, ["fx-ok"], sandbox="bwrap")
     try:
         out = tmp / "run-out"
-        r = run_forge(*env.run_args(out), "--sandbox", "none", cwd=tmp, env=env.env, timeout=1200)
+        r = run_forge(*env.run_args(out), "--sandbox-max-processes", "512", cwd=tmp, env=env.env, timeout=1200)
         check(r.code == 0, "the run finishes", r)
         res, _ = load_result(out, HOST, "fx-ok", V, r)
-        check(res["sandbox"] == "none" and "--sandbox none" in res["sandbox_reason"],
-              f"--sandbox after -- reached forge build: {res['sandbox']}", r)
+        check(res["status"] == "built" and res["sandbox"] == "bwrap" and "at most 512 processes" in
+              res["sandbox_reason"], f"the options after -- reached forge build: {res['sandbox_reason']}", r)
     finally:
         env.reg.stop()
 
