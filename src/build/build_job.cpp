@@ -315,7 +315,7 @@ private:
       if (!fetch(crate_dir, locked)) {
         return;
       }
-      locked = true;  // the build uses exactly the Cargo.lock the fetch left: --locked --offline (= --frozen)
+      locked = true; // the build uses exactly the Cargo.lock the fetch left: --locked --offline (= --frozen)
     }
     if (ctx_.sandbox.bwrap) {
       std::vector<std::string> notes;

@@ -364,7 +364,7 @@ std::optional<Failure> check_network(const LogView &view) {
                         "you are in the offline mode", "Could not resolve host", "Couldn't resolve host",
                         "Could not connect to server", "Connection refused", "Connection timed out",
                         "Operation timed out", "SSL connect error", "network failure seems to have happened",
-                              "Network is unreachable", "failed to lookup address information"},
+                        "Network is unreachable", "failed to lookup address information"},
                        is_spurious_network_warning)) {
     return make("network", view.clipped(*at));
   }

@@ -131,8 +131,9 @@ def test_every_build_option_from_the_build_table(tmp):
           f"first the host fetches the dependencies: {calls[0]['argv']}", r)
     call = calls[1]
     check(call["argv"][1:] == ["+stable", "build", "--target", TRIPLE, "--jobs", "2", "--release", "--verbose",
-                               "--offline"],
-          f"toolchain, target, jobs, features=default (no --all-features), offline: {call['argv']}", r)
+                               "--locked", "--offline"],
+          f"toolchain, target, jobs, features=default (no --all-features), held to the fetched lock, offline: "
+          f"{call['argv']}", r)
     e = call["env"]
     check(e["RUSTFLAGS"].endswith(" -C target-cpu=x86-64-v2") and "+crt-static" in e["RUSTFLAGS"],
           f"rustflags appended: {e['RUSTFLAGS']!r}", r)

@@ -509,9 +509,9 @@ TEST(ClassifySandbox, FileSizeLimitIsNoSpaceButNotSpurious) {
 TEST(ClassifySandbox, UnreachableNetworkIsNetwork) {
   for (const char *why : {"Network is unreachable (os error 101)",
                           "failed to lookup address information: Temporary failure in name resolution"}) {
-    const std::string log = std::string("error: failed to run custom build command for `dl v0.1.0`\n") +
-                            "  --- stderr\n  thread 'main' panicked at build.rs:3:5:\n  download failed: " + why +
-                            "\n";
+    const std::string log =
+        std::string("error: failed to run custom build command for `dl v0.1.0`\n") +
+        "  --- stderr\n  thread 'main' panicked at build.rs:3:5:\n  download failed: " + why + "\n";
     EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, "network") << why;
   }
 }
