@@ -11,7 +11,9 @@
 #
 # Needs: librust-hexyl-dev (scripts/test-deps.sh) and rustup's stable toolchain (or CARGO=/usr/bin/cargo
 # TOOLCHAIN= for Debian's). Environment: FORGE_BIN (default ./build/src/forge), RUNS (default 5),
-# TARGET (default x86_64-unknown-linux-gnu), CARGO, TOOLCHAIN (default stable), JOBS (default: nproc + 1).
+# TARGET (default x86_64-unknown-linux-gnu), CARGO, TOOLCHAIN (default stable), JOBS (default: nproc + 1),
+# SANDBOX (forge's --sandbox, default auto: bwrap when it works). With bwrap, "its cargo child" is bwrap with
+# cargo inside (the sandbox's start-up included), and the host-side `cargo fetch` is reported separately.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,6 +35,7 @@ target = os.environ.get("TARGET", "x86_64-unknown-linux-gnu")
 toolchain = os.environ.get("TOOLCHAIN", "stable")
 cargo = os.environ.get("CARGO") or buildenv.find_cargo()
 jobs = os.environ.get("JOBS", str((os.cpu_count() or 1) + 1))
+sandbox = os.environ.get("SANDBOX", "auto")
 if not cargo:
     sys.exit("bench: no cargo found (set CARGO)")
 
@@ -45,7 +48,7 @@ try:
     forge_argv = [forge, "-q", "build", "hexyl", "--queue", str(queue), "--crate-url",
                   f"file://{work}/crates/{{crate}}-{{version}}.crate", "--target", target, "--builder", "cargo",
                   "--cargo", cargo, "--toolchain", toolchain, "--jobs", jobs, "--offline", "--features", "default",
-                  "--build-dir", str(work / "forge-builds")]
+                  "--build-dir", str(work / "forge-builds"), "--sandbox", sandbox]
 
     def timed(argv, cwd=None, extra_env=None):
         """-> (wall seconds, peak VmHWM of that process in KiB); exits on failure."""
@@ -76,6 +79,7 @@ try:
         return dt, hwm
 
     cpus = []
+    fetches = []
 
     def forge_run(n):
         """-> (wall s, peak RSS KiB, out dir, seconds forge's cargo child ran as forge measured it)."""
@@ -90,14 +94,19 @@ try:
         for line in (result_dir / "build.log").read_text().splitlines():
             if line.startswith("forge: attempt 1 finished in "):
                 child = float(line.split()[5])
+            elif line.startswith("forge: fetch 1 finished in "):
+                fetches.append(float(line.split()[5]))
+        forge_run.sandbox = res["sandbox"]
         return dt, hwm, out, child
 
     # Warm-up forge run: also tells the exact cargo argv and environment forge uses.
     _, _, out0, _ = forge_run(0)
     log = (out0 / buildenv.HOST_OF.get(target, "x86_64-Linux") / "hexyl" / "0.8.0" / "build.log").read_text()
-    cargo_argv, cargo_env, unset = None, {}, []
+    cargo_argv, cargo_env, unset, fetch_argv = None, {}, [], None
     for line in log.splitlines():
-        if line.startswith("forge: attempt 1: "):
+        if line.startswith("forge: fetch ") and ": " in line and " finished in " not in line:
+            fetch_argv = shlex.split(line.split(": ", 2)[2])
+        elif line.startswith("forge: attempt 1: "):
             cargo_argv = shlex.split(line[len("forge: attempt 1: "):])
         elif line.startswith("forge: env: unset "):
             unset.append(line.split()[-1])
@@ -112,6 +121,9 @@ try:
     with tarfile.open(crate) as tar:
         tar.extractall(src)
     crate_dir = src / "hexyl-0.8.0"
+    if fetch_argv:  # the Cargo.lock forge's fetch phase wrote, which the build's --locked needs (untimed)
+        subprocess.run(fetch_argv, cwd=crate_dir, env=env, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
 
     def cargo_run(n):
         tdir = work / f"direct-target-{n}"
@@ -150,6 +162,7 @@ try:
     if own:
         print(f"median forge wall / its own cargo child: {statistics.median(own):.3f} "
               f"(child time from build.log)")
+    print(f"sandbox: {forge_run.sandbox}; host-side cargo fetch: median {statistics.median(fetches):.2f} s")
     print(f"forge peak RSS: {max(hwms) / 1024:.1f} MiB; forge's own CPU time (user+sys, not its children's): "
           f"median {statistics.median(cpus[1:]):.2f} s")
 finally:

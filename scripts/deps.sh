@@ -8,7 +8,8 @@ packages=(g++ cmake ninja-build pkg-config python3 ca-certificates
   libcurl4-openssl-dev libarchive-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libtomlplusplus-dev
   libgit2-dev libssl-dev libisal-dev zlib1g-dev)
 if [[ $mode == test ]]; then
-  packages+=(libgtest-dev b3sum isal clang-14 libclang-rt-14-dev)
+  # bubblewrap: the build sandbox (forge build falls back to none without it; the sandbox tests need it)
+  packages+=(libgtest-dev b3sum isal clang-14 libclang-rt-14-dev bubblewrap)
 fi
 
 missing=()

@@ -1,6 +1,7 @@
 #include "forge/build/build_job.hpp"
 
 #include "forge/build/elf.hpp"
+#include "forge/build/log_writer.hpp"
 #include "forge/build/manifest.hpp"
 #include "forge/build/subprocess.hpp"
 #include "forge/dump/pg_types.hpp"
@@ -136,10 +137,13 @@ struct JobContext {
   const CrateSource &src;
   std::string builder;
   fs::path crate_file;
+  SandboxChoice sandbox;
+  SandboxProbe probe;
 };
 
 json result_json(const JobContext &ctx, const TargetOutcome &t, const std::vector<std::string> &argv,
-                 const std::string &feature_mode, const std::string &started_at, double duration) {
+                 const std::vector<std::string> &fetch_argv, const std::string &feature_mode,
+                 const std::string &started_at, double duration) {
   json exes = json::array();
   for (const auto &e : t.executables) {
     exes.push_back(json{
@@ -151,6 +155,9 @@ json result_json(const JobContext &ctx, const TargetOutcome &t, const std::vecto
          {"target", t.target.triple},
          {"host", t.target.host},
          {"builder", ctx.builder},
+         {"sandbox", ctx.sandbox.name()},
+         {"sandbox_reason", ctx.sandbox.reason},
+         {"fetch_argv", fetch_argv.empty() ? json(nullptr) : json(fetch_argv)},
          {"argv", argv},
          {"feature_mode", feature_mode.empty() ? json(nullptr) : json(feature_mode)},
          {"status", t.built ? "built" : "failed"},
@@ -193,7 +200,10 @@ void promote(const fs::path &staging, const fs::path &final_dir) {
 
 void append_file(std::ofstream &out, const fs::path &path) {
   std::ifstream in(path, std::ios::binary);
-  out << in.rdbuf();
+  // Inserting an empty streambuf sets failbit on `out`, which would silence the rest of the log.
+  if (in && in.peek() != std::ifstream::traits_type::eof()) {
+    out << in.rdbuf();
+  }
 }
 
 Failure simple_failure(std::string reason, std::string details) {
@@ -222,6 +232,7 @@ public:
     log_.open(staging_ / "build.log", std::ios::binary);
     log_ << fmt::format("forge: building {} {} for {} ({}) with {}\n", ctx_.src.name, ctx_.src.version,
                         out_.target.triple, out_.target.host, ctx_.builder);
+    log_ << fmt::format("forge: sandbox: {} ({})\n", ctx_.sandbox.name(), ctx_.sandbox.reason);
     if (early_failure) {
       out_.failure = early_failure;
     } else {
@@ -234,7 +245,8 @@ public:
     log_.close();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     write_file_atomic(staging_ / "result.json",
-                      result_json(ctx_, out_, argv_, feature_mode_, started_at_, secs).dump(2) + "\n");
+                      result_json(ctx_, out_, argv_, fetch_argv_, feature_mode_, started_at_, secs).dump(2) +
+                          "\n");
     for (const auto &e : out_.executables) {
       if (out_.built) {
         fs::copy_file(staging_ / "build.log", staging_ / (e.name + ".log"),
@@ -296,6 +308,30 @@ private:
       sets.push_back(FeatureSet::default_);
     }
     bool locked = manifest.has_lock;
+    // Two phases, as rustwide does: the host resolves and downloads the dependencies (network, no build
+    // script runs), then the build runs offline (in the sandbox). cross keeps its own single phase.
+    two_phase_ = ctx_.builder != "cross";
+    if (two_phase_) {
+      if (!fetch(crate_dir, locked)) {
+        return;
+      }
+      locked = true; // the build uses exactly the Cargo.lock the fetch left: --locked --offline (= --frozen)
+    }
+    if (ctx_.sandbox.bwrap) {
+      std::vector<std::string> notes;
+      std::vector<std::string> programs{req_.settings.cargo_program};
+      if (ctx_.builder == "zigbuild") {
+        programs.insert(programs.end(), {"cargo-zigbuild", "zig"});
+      }
+      for (const auto &[triple, linker] : req_.settings.linkers) {
+        programs.push_back(linker);
+      }
+      layout_ = prepare_sandbox(req_.sandbox, ctx_.probe, build_dir_, crate_dir, host_cargo_home(),
+                                host_rustup_home(), programs, notes);
+      for (const auto &n : notes) {
+        log_ << "forge: sandbox: " << n << "\n";
+      }
+    }
     std::optional<BuildInvocation> ok_inv;
     for (size_t i = 0; i < sets.size(); ++i) {
       auto inv = attempt(crate_dir, sets[i], locked);
@@ -334,14 +370,18 @@ private:
     const fs::path artifact_dir = build_dir_ / "artifacts";
     std::error_code ec;
     fs::remove_all(artifact_dir, ec);
-    BuildInvocation inv =
-        make_invocation(req_.settings, out_.target, features, locked, target_dir, artifact_dir);
+    BuilderSettings settings = req_.settings;
+    settings.offline = settings.offline || two_phase_;
+    BuildInvocation inv = make_invocation(settings, out_.target, features, locked, target_dir, artifact_dir);
     argv_ = inv.argv;
     feature_mode_ = feature_set_name(features);
     ProcessSpec spec;
     spec.argv = inv.argv;
     spec.env = make_environment(inv.env, true);
     spec.cwd = crate_dir;
+    if (ctx_.sandbox.bwrap) {
+      wrap_in_sandbox(spec);
+    }
     spec.timeout = req_.timeout;
     spec.grace = req_.grace;
     spec.log_path = build_dir_ / fmt::format("attempt-{}.log", attempts_);
@@ -377,9 +417,98 @@ private:
       out_.failure = classify_build_failure(ExitInfo{r.exit_code, r.term_signal, r.timed_out}, last_log_);
       if (r.timed_out) {
         out_.failure->details = fmt::format("no result after {} s", req_.timeout.count() / 1000);
+      } else if (ctx_.sandbox.bwrap && out_.failure->reason == "network") {
+        // Every dependency is on disk by now: only a build script reaching out can fail so, and the
+        // sandbox will refuse it every time.
+        out_.failure->spurious = false;
+        out_.failure->details = "no network in the sandbox: " + out_.failure->details;
       }
     }
     return inv;
+  }
+
+  // Phase one: `cargo fetch` on the host, --locked while the shipped Cargo.lock is usable. Leaves a
+  // complete Cargo.lock and every dependency in the cargo home; false with out_.failure set otherwise.
+  bool fetch(const fs::path &crate_dir, bool &locked) {
+    const BuildInvocation build =
+        make_invocation(req_.settings, out_.target, FeatureSet::default_, locked, build_dir_ / "target", "");
+    for (int n = 1;; ++n) {
+      std::vector<std::string> argv{req_.settings.cargo_program};
+      if (!req_.settings.toolchain.empty()) {
+        argv.push_back("+" + req_.settings.toolchain);
+      }
+      argv.insert(argv.end(), {"fetch", "--target", out_.target.triple});
+      if (locked) {
+        argv.emplace_back("--locked");
+      }
+      if (req_.settings.offline) {
+        argv.emplace_back("--offline");
+      }
+      fetch_argv_ = argv;
+      ProcessSpec spec;
+      spec.argv = argv;
+      spec.env = make_environment(build.env, true);
+      spec.cwd = crate_dir;
+      spec.timeout = req_.timeout;
+      spec.grace = req_.grace;
+      spec.log_path = build_dir_ / fmt::format("fetch-{}.log", n);
+      spec.log_cap_bytes = req_.log_cap_bytes;
+      log_ << fmt::format("forge: fetch {}: {}\n", n, fmt::join(argv, " "));
+      log_.flush();
+      spdlog::info("{} {} [{}]: {}", ctx_.src.name, ctx_.src.version, out_.target.triple,
+                   fmt::join(argv, " "));
+      const ProcessResult r = run_process(spec);
+      append_file(log_, spec.log_path);
+      const std::string text = read_file(spec.log_path);
+      if (!r.started) {
+        out_.failure = simple_failure("builder-missing", r.spawn_error);
+        return false;
+      }
+      if (r.interrupted) {
+        out_.failure = simple_failure("internal", "interrupted");
+        return false;
+      }
+      log_ << fmt::format("forge: fetch {} finished in {:.2f} s: {}\n", n, r.seconds,
+                          r.timed_out ? "timed out" : fmt::format("exit status {}", r.exit_code));
+      if (r.ok()) {
+        return true;
+      }
+      Failure f = classify_build_failure(ExitInfo{r.exit_code, r.term_signal, r.timed_out}, text);
+      if (f.reason == "dependency-resolution" && locked && lock_problem(text)) {
+        log_ << "forge: the shipped Cargo.lock is the problem: retrying without --locked\n";
+        locked = false;
+        continue;
+      }
+      if (r.timed_out) {
+        f.details = fmt::format("fetching the dependencies took more than {} s", req_.timeout.count() / 1000);
+      }
+      out_.failure = std::move(f);
+      return false;
+    }
+  }
+
+  // Runs `spec` (the builder's argv and environment) inside bwrap: the allow-listed environment with
+  // HOME, TMPDIR and the cargo/rustup homes set, and the host's secrets still redacted from the log.
+  void wrap_in_sandbox(ProcessSpec &spec) {
+    const std::vector<std::string> host_env = spec.env;
+    spec.env = sandbox_environment(host_env, req_.sandbox.pass_env,
+                                   {{"HOME", (build_dir_ / "home").string()},
+                                    {"TMPDIR", "/tmp"},
+                                    {"CARGO_HOME", host_cargo_home().string()},
+                                    {"RUSTUP_HOME", host_rustup_home().string()}});
+    spec.redact = secret_values(make_environment({}));
+    spec.argv = bwrap_command(ctx_.probe.program, layout_, spec.argv);
+    std::vector<std::string> names;
+    for (const auto &e : spec.env) {
+      names.push_back(e.substr(0, e.find('=')));
+    }
+    log_ << fmt::format("forge: sandbox: variables passed in: {}\n", fmt::join(names, " "));
+    for (const auto &e : host_env) {
+      if (e.starts_with("RUSTC_WRAPPER=")) {
+        log_ << "forge: sandbox: RUSTC_WRAPPER (e.g. sccache) is not used inside the sandbox\n";
+      }
+    }
+    log_ << fmt::format("forge: sandbox: {}\n", fmt::join(spec.argv, " "));
   }
 
   void collect(const fs::path &dir, const CrateManifest &manifest) {
@@ -388,7 +517,8 @@ private:
     const uint16_t machine = elf_machine_for_triple(out_.target.triple);
     std::vector<fs::path> exes;
     for (const auto &entry : fs::directory_iterator(dir, ec)) {
-      if (!entry.is_regular_file(ec)) {
+      // Not entry.is_regular_file(): a sandboxed build could leave a symlink to a host file here.
+      if (!fs::is_regular_file(entry.symlink_status(ec))) {
         continue;
       }
       const auto elf = read_elf(entry.path());
@@ -492,7 +622,9 @@ private:
   TargetOutcome out_;
   fs::path staging_, build_dir_;
   std::ofstream log_;
-  std::vector<std::string> argv_;
+  std::vector<std::string> argv_, fetch_argv_;
+  bool two_phase_ = false;
+  SandboxLayout layout_;
   std::string feature_mode_;
   std::string started_at_;
   std::string last_log_;
@@ -524,6 +656,12 @@ BuildOutcome run_build(const BuildRequest &req) {
   }
   BuildRequest effective = req;
   effective.settings.kind = parse_builder(outcome.builder);
+  SandboxProbe probe;
+  if (req.sandbox.mode != SandboxMode::none && effective.settings.kind != BuilderKind::cross) {
+    probe = probe_bwrap(req.sandbox);
+  }
+  outcome.sandbox = choose_sandbox(req.sandbox, effective.settings.kind, probe);
+  spdlog::info("sandbox: {} ({})", outcome.sandbox.name(), outcome.sandbox.reason);
 
   // Fetch and verify once for every target; a failure here is every target's result.
   std::optional<Failure> early;
@@ -547,7 +685,7 @@ BuildOutcome run_build(const BuildRequest &req) {
     spdlog::error("{}", e.what());
   }
 
-  JobContext ctx{effective, src, outcome.builder, crate_file};
+  JobContext ctx{effective, src, outcome.builder, crate_file, outcome.sandbox, probe};
   for (const Target &t : req.targets) {
     TargetJob job(ctx, t);
     TargetOutcome result = job.run(early);

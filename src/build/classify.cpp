@@ -1,5 +1,6 @@
-// Why: turns a failed build's exit status and log into one reason from a fixed vocabulary, with patterns taken
-// from real cargo/rustc/linker output (see tests/fixtures/logs/README.md), so failures can be triaged and retried.
+// Why: turns a failed build's exit status and log into one reason from a fixed vocabulary, with patterns
+// taken from real cargo/rustc/linker output (see tests/fixtures/logs/README.md), so failures can be triaged
+// and retried.
 #include "forge/build/classify.hpp"
 
 #include <algorithm>
@@ -18,12 +19,17 @@ namespace {
 
 constexpr std::size_t kMaxDetails = 200;
 constexpr int kSigKill = 9;
+constexpr int kSigXfsz = 25;
 constexpr int kShellSigKill = 128 + kSigKill;
 constexpr int kShellNotFound = 127;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
-bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
+bool contains(std::string_view hay, std::string_view needle) {
+  return hay.find(needle) != std::string_view::npos;
+}
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
@@ -74,7 +80,8 @@ std::vector<std::string_view> split_lines(std::string_view log) {
 }
 
 // The text after `open` up to (not including) the first character in `close`, or nullopt.
-std::optional<std::string_view> between(std::string_view line, std::string_view open, std::string_view close) {
+std::optional<std::string_view> between(std::string_view line, std::string_view open,
+                                        std::string_view close) {
   const std::size_t start = line.find(open);
   if (start == std::string_view::npos) {
     return std::nullopt;
@@ -260,13 +267,28 @@ std::optional<std::size_t> find_lock_problem(const LogView &view) {
   if (auto at = view.find({"but this version of Cargo does not understand this lock file"})) {
     return at;
   }
-  return view.find({"needs to be updated but --locked was passed", "because --locked was passed to prevent this",
-                    "needs to be updated but --frozen was passed", "because --frozen was passed to prevent this",
-                    "failed to parse lock file"});
+  return view.find({"needs to be updated but --locked was passed",
+                    "because --locked was passed to prevent this",
+                    "needs to be updated but --frozen was passed",
+                    "because --frozen was passed to prevent this", "failed to parse lock file"});
 }
 
 bool is_spurious_network_warning(std::string_view line) {
   return trim(line).rfind("warning: spurious network error", 0) == 0;
+}
+
+// A process hit RLIMIT_FSIZE (the sandbox's file-size limit): the signal as cargo reports it, the shell's
+// message, EFBIG, or the builder itself killed by it (bwrap reports 128 + the signal).
+std::optional<Failure> check_file_size_limit(const ExitInfo &exit, const LogView &view) {
+  const auto at = view.find({"SIGXFSZ", "File size limit exceeded", "File too large (os error 27)"});
+  if (!at && exit.term_signal != kSigXfsz && exit.exit_code != 128 + kSigXfsz) {
+    return std::nullopt;
+  }
+  Failure failure =
+      make("no-space", clip("a file grew beyond the sandbox's size limit (--sandbox-max-file-size)" +
+                            (at ? ": " + view.clipped(*at) : std::string())));
+  failure.spurious = false; // the same build hits the same limit again
+  return failure;
 }
 
 std::optional<Failure> check_no_space(const LogView &view) {
@@ -279,14 +301,13 @@ std::optional<Failure> check_no_space(const LogView &view) {
 
 std::optional<Failure> check_out_of_memory(const ExitInfo &exit, const LogView &view) {
   // Rust's allocator abort ("memory allocation of N bytes failed"), const evaluation hitting the limit, LLVM.
-  const auto allocator_abort = view.find_if({" bytes failed"}, [](std::string_view line) {
-    return !contains(line, "memory allocation of ");
-  });
+  const auto allocator_abort = view.find_if(
+      {" bytes failed"}, [](std::string_view line) { return !contains(line, "memory allocation of "); });
   if (allocator_abort) {
     return make("out-of-memory", view.clipped(*allocator_abort));
   }
-  if (auto at = view.find({"tried to allocate more memory than available to compiler", "LLVM ERROR: out of memory",
-                           "Cannot allocate memory (os error 12)"})) {
+  if (auto at = view.find({"tried to allocate more memory than available to compiler",
+                           "LLVM ERROR: out of memory", "Cannot allocate memory (os error 12)"})) {
     return make("out-of-memory", view.clipped(*at));
   }
   // cargo: "process didn't exit successfully: `/path/to/prog args` (signal: 9, SIGKILL: kill)".
@@ -294,9 +315,11 @@ std::optional<Failure> check_out_of_memory(const ExitInfo &exit, const LogView &
     std::string program = "a build process";
     if (auto command = between(view.lines()[*at], "process didn't exit successfully: `", " `")) {
       const std::size_t slash = command->rfind('/');
-      program = "`" + std::string(slash == std::string_view::npos ? *command : command->substr(slash + 1)) + "`";
+      program =
+          "`" + std::string(slash == std::string_view::npos ? *command : command->substr(slash + 1)) + "`";
     }
-    return make("out-of-memory", clip(program + " killed by SIGKILL without a timeout (likely out of memory)"));
+    return make("out-of-memory",
+                clip(program + " killed by SIGKILL without a timeout (likely out of memory)"));
   }
   if (exit.term_signal == kSigKill || exit.exit_code == kShellSigKill) {
     return make("out-of-memory", "builder killed by SIGKILL without a timeout (likely out of memory)");
@@ -316,29 +339,33 @@ std::optional<Failure> check_missing_library(const LogView &view) {
                                   {"could not find native static library `"},
                                   {"unable to find library -l", "cannot find -l"},
                                   {" was not found in the pkg-config search path", "No package '"}});
-  Failure failure = make("missing-system-library", at ? view.clipped(*at) : std::string("missing system library"));
+  Failure failure =
+      make("missing-system-library", at ? view.clipped(*at) : std::string("missing system library"));
   failure.libraries = std::move(libraries);
   return failure;
 }
 
 std::optional<Failure> check_target(const LogView &view) {
-  if (auto at = view.find_best({{"target may not be installed"},
-                                {"can't find crate for `core`", "can't find crate for `std`"}})) {
+  if (auto at = view.find_best(
+          {{"target may not be installed"}, {"can't find crate for `core`", "can't find crate for `std`"}})) {
     return make("target-not-installed", view.clipped(*at));
   }
   // rustup: "error: toolchain 'nightly-x86_64-unknown-linux-gnu' is not installed".
-  if (auto at = view.find_if({"' is not installed"}, [](std::string_view line) { return !contains(line, "toolchain '"); })) {
+  if (auto at = view.find_if({"' is not installed"},
+                             [](std::string_view line) { return !contains(line, "toolchain '"); })) {
     return make("target-not-installed", view.clipped(*at));
   }
   return std::nullopt;
 }
 
 std::optional<Failure> check_network(const LogView &view) {
-  if (auto at = view.find_if({"failed to download from `", "attempting to make an HTTP request, but --offline",
-                              "you are in the offline mode", "Could not resolve host", "Couldn't resolve host",
-                              "Could not connect to server", "Connection refused", "Connection timed out",
-                              "Operation timed out", "SSL connect error", "network failure seems to have happened"},
-                             is_spurious_network_warning)) {
+  if (auto at =
+          view.find_if({"failed to download from `", "attempting to make an HTTP request, but --offline",
+                        "you are in the offline mode", "Could not resolve host", "Couldn't resolve host",
+                        "Could not connect to server", "Connection refused", "Connection timed out",
+                        "Operation timed out", "SSL connect error", "network failure seems to have happened",
+                        "Network is unreachable", "failed to lookup address information"},
+                       is_spurious_network_warning)) {
     return make("network", view.clipped(*at));
   }
   return std::nullopt;
@@ -348,17 +375,18 @@ std::optional<Failure> check_dependency_resolution(const LogView &view) {
   if (auto at = find_lock_problem(view)) {
     return make("dependency-resolution", clip("lock file problem: " + view.clipped(*at)));
   }
-  if (auto at = view.find({"failed to select a version", "no matching package named", "cyclic package dependency",
-                           "failed to load manifest for dependency", "does not have these features",
-                           "does not have that feature", "failed to resolve patches"})) {
+  if (auto at =
+          view.find({"failed to select a version", "no matching package named", "cyclic package dependency",
+                     "failed to load manifest for dependency", "does not have these features",
+                     "does not have that feature", "failed to resolve patches"})) {
     return make("dependency-resolution", view.clipped(*at));
   }
   return std::nullopt;
 }
 
 std::optional<Failure> check_checksum(const LogView &view) {
-  if (auto at = view.find({"changed between lock files", "the listed checksum of", "failed to verify the checksum of",
-                           "checksum mismatch"})) {
+  if (auto at = view.find({"changed between lock files", "the listed checksum of",
+                           "failed to verify the checksum of", "checksum mismatch"})) {
     return make("checksum-mismatch", view.clipped(*at));
   }
   return std::nullopt;
@@ -378,8 +406,8 @@ std::optional<Failure> check_build_script(const LogView &view) {
 }
 
 std::optional<Failure> check_link(const LogView &view) {
-  const auto marker = view.find({"linking with `", "undefined reference to", "undefined symbol:", "ld: cannot find",
-                                 "ld returned 1 exit status"});
+  const auto marker = view.find({"linking with `", "undefined reference to",
+                                 "undefined symbol:", "ld: cannot find", "ld returned 1 exit status"});
   const auto missing_linker = view.find({"error: linker `"});
   if (!marker && !missing_linker) {
     return std::nullopt;
@@ -428,12 +456,13 @@ Failure internal_failure(const ExitInfo &exit, const LogView &view) {
     }
   }
   if (exit.term_signal != 0) {
-    return make("internal", "builder killed by signal " + std::to_string(exit.term_signal) + " with no output");
+    return make("internal",
+                "builder killed by signal " + std::to_string(exit.term_signal) + " with no output");
   }
   return make("internal", "builder exited with status " + std::to_string(exit.exit_code) + " with no output");
 }
 
-}  // namespace
+} // namespace
 
 bool is_spurious(std::string_view reason) {
   return reason == "timeout" || reason == "out-of-memory" || reason == "no-space" || reason == "network";
@@ -454,6 +483,7 @@ Failure classify_build_failure(const ExitInfo &exit, std::string_view log) {
     }
   }
   const std::array checks{
+      +[](const ExitInfo &e, const LogView &v) { return check_file_size_limit(e, v); },
       +[](const ExitInfo &, const LogView &v) { return check_no_space(v); },
       +[](const ExitInfo &e, const LogView &v) { return check_out_of_memory(e, v); },
       +[](const ExitInfo &, const LogView &v) { return check_missing_library(v); },
@@ -479,4 +509,4 @@ Failure classify_build_failure(const ExitInfo &exit, std::string_view log) {
   return failure;
 }
 
-}  // namespace forge
+} // namespace forge

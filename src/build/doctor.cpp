@@ -362,7 +362,7 @@ DoctorReport::TargetPlan plan_target(const DoctorReport &r, const BuilderSetting
 }
 
 DoctorReport run_doctor(const BuilderSettings &settings, const std::vector<std::string> &target_specs,
-                        const fs::path &out_dir, const fs::path &cache_dir) {
+                        const fs::path &out_dir, const fs::path &cache_dir, const SandboxSettings &sandbox) {
   const std::vector<Target> targets = resolve_targets(target_specs); // usage errors before any probe
   DoctorReport report;
   probe_toolchains(report);
@@ -376,6 +376,7 @@ DoctorReport run_doctor(const BuilderSettings &settings, const std::vector<std::
   }
   report.free_bytes_out = free_bytes(out_dir);
   report.free_bytes_cache = free_bytes(cache_dir);
+  report.sandbox = probe_bwrap(sandbox);
   for (const auto &t : targets) {
     report.targets.push_back(plan_target(report, settings, t));
     report.anything_can_build = report.anything_can_build || report.targets.back().can_build;
@@ -439,6 +440,12 @@ std::string render_doctor(const DoctorReport &r, bool color) {
   out << "  output: " << human_bytes(r.free_bytes_out) << " free\n";
   out << "  cache:  " << human_bytes(r.free_bytes_cache) << " free\n";
 
+  out << heading("Sandbox");
+  out << "  " << (r.sandbox.works ? yes : no) << " bwrap: " << r.sandbox.why
+      << (r.sandbox.works ? " (forge build --sandbox auto uses it)"
+                          : " (forge build --sandbox auto builds without a sandbox)")
+      << "\n";
+
   out << heading("Targets");
   for (const auto &t : r.targets) {
     out << "  " << (t.can_build ? yes : no) << " " << t.triple << " (" << t.host << ") with " << t.builder
@@ -477,6 +484,12 @@ nlohmann::ordered_json doctor_to_json(const DoctorReport &r) {
   }
   j["free_bytes_out"] = r.free_bytes_out;
   j["free_bytes_cache"] = r.free_bytes_cache;
+  j["sandbox"] = {
+      {"bwrap", r.sandbox.program.empty() ? ordered_json(nullptr) : ordered_json(r.sandbox.program)},
+      {"version", r.sandbox.version},
+      {"works", r.sandbox.works},
+      {"why", r.sandbox.why},
+      {"uid", r.sandbox.uid}};
   j["targets"] = ordered_json::array();
   for (const auto &t : r.targets) {
     j["targets"].push_back({{"triple", t.triple},

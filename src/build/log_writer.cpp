@@ -20,23 +20,7 @@ namespace {
 
 constexpr char kEsc = '\x1b';
 constexpr char kBel = '\x07';
-constexpr std::size_t kMaxEscapeBacktrack = 64;  // a line is not broken inside a recent ESC sequence
-
-bool is_secret_name(std::string_view name) {
-  std::string upper(name);
-  std::transform(upper.begin(), upper.end(), upper.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  static constexpr std::array<std::string_view, 7> kParts = {"TOKEN",      "SECRET",  "PASSWORD", "PASSWD",
-                                                             "CREDENTIAL", "API_KEY", "AUTH"};
-  static constexpr std::array<std::string_view, 3> kPrefixes = {"AWS_", "GH_", "GITHUB_TOKEN"};
-  for (auto part : kParts) {
-    if (upper.find(part) != std::string::npos) {
-      return true;
-    }
-  }
-  return std::any_of(kPrefixes.begin(), kPrefixes.end(),
-                     [&](std::string_view prefix) { return upper.starts_with(prefix); });
-}
+constexpr std::size_t kMaxEscapeBacktrack = 64; // a line is not broken inside a recent ESC sequence
 
 // The index just after the escape sequence that starts at text[esc] (text.size() when unterminated).
 std::size_t skip_escape(std::string_view text, std::size_t esc) {
@@ -46,7 +30,7 @@ std::size_t skip_escape(std::string_view text, std::size_t esc) {
     return n;
   }
   char kind = text[i++];
-  if (kind == '[') {  // CSI: parameter and intermediate bytes, then a final byte in 0x40-0x7e
+  if (kind == '[') { // CSI: parameter and intermediate bytes, then a final byte in 0x40-0x7e
     while (i < n && !(text[i] >= 0x40 && text[i] <= 0x7e)) {
       ++i;
     }
@@ -64,16 +48,32 @@ std::size_t skip_escape(std::string_view text, std::size_t esc) {
     }
     return n;
   }
-  if (kind >= 0x20 && kind <= 0x2f) {  // intermediate bytes then one final byte, e.g. ESC ( B
+  if (kind >= 0x20 && kind <= 0x2f) { // intermediate bytes then one final byte, e.g. ESC ( B
     while (i < n && text[i] >= 0x20 && text[i] <= 0x2f) {
       ++i;
     }
     return i < n ? i + 1 : n;
   }
-  return i;  // a two-byte sequence: ESC 7, ESC M, ...
+  return i; // a two-byte sequence: ESC 7, ESC M, ...
 }
 
-}  // namespace
+} // namespace
+
+bool is_secret_name(std::string_view name) {
+  std::string upper(name);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  static constexpr std::array<std::string_view, 7> kParts = {"TOKEN",      "SECRET",  "PASSWORD", "PASSWD",
+                                                             "CREDENTIAL", "API_KEY", "AUTH"};
+  static constexpr std::array<std::string_view, 3> kPrefixes = {"AWS_", "GH_", "GITHUB_TOKEN"};
+  for (auto part : kParts) {
+    if (upper.find(part) != std::string::npos) {
+      return true;
+    }
+  }
+  return std::any_of(kPrefixes.begin(), kPrefixes.end(),
+                     [&](std::string_view prefix) { return upper.starts_with(prefix); });
+}
 
 std::vector<std::string> secret_values(const std::vector<std::string> &env) {
   std::vector<std::string> values;
@@ -123,13 +123,13 @@ void LogWriter::TailRing::append(std::string_view bytes) {
     oldest_ = 0;
     return;
   }
-  if (buf_.size() < cap_) {  // still filling: plain appends
+  if (buf_.size() < cap_) { // still filling: plain appends
     std::size_t room = cap_ - buf_.size();
     std::size_t take = std::min(room, bytes.size());
     buf_.append(bytes.substr(0, take));
     bytes.remove_prefix(take);
   }
-  while (!bytes.empty()) {  // full: overwrite the oldest bytes
+  while (!bytes.empty()) { // full: overwrite the oldest bytes
     std::size_t take = std::min(bytes.size(), cap_ - oldest_);
     std::memcpy(buf_.data() + oldest_, bytes.data(), take);
     oldest_ = (oldest_ + take) % cap_;
@@ -147,9 +147,14 @@ std::string LogWriter::TailRing::contents() const {
 }
 
 LogWriter::LogWriter(std::vector<std::string> secrets, uint64_t cap_bytes, std::size_t max_line_bytes)
-    : secrets_(std::move(secrets)), head_cap_(static_cast<std::size_t>(cap_bytes / 2)), max_line_(max_line_bytes),
-      tail_(static_cast<std::size_t>(cap_bytes - cap_bytes / 2)) {
+    : secrets_(std::move(secrets)), head_cap_(static_cast<std::size_t>(cap_bytes / 2)),
+      max_line_(max_line_bytes), tail_(static_cast<std::size_t>(cap_bytes - cap_bytes / 2)) {
   std::erase_if(secrets_, [](const std::string &s) { return s.empty(); });
+  // Longest first, so that a value containing another is replaced whole.
+  std::sort(secrets_.begin(), secrets_.end(), [](const std::string &a, const std::string &b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
+  secrets_.erase(std::unique(secrets_.begin(), secrets_.end()), secrets_.end());
   std::size_t longest = 0;
   for (const auto &s : secrets_) {
     longest = std::max(longest, s.size());
@@ -165,17 +170,17 @@ void LogWriter::feed(std::string_view bytes, std::chrono::milliseconds elapsed) 
       pending_started_ = elapsed;
     }
     auto nl = bytes.find('\n');
-    if (nl != std::string_view::npos && pending_.empty() && nl <= max_line_) {  // the common case, no copy
+    if (nl != std::string_view::npos && pending_.empty() && nl <= max_line_) { // the common case, no copy
       emit_line(bytes.substr(0, nl), elapsed);
       bytes.remove_prefix(nl + 1);
       continue;
     }
     std::size_t piece = nl == std::string_view::npos ? bytes.size() : nl;
-    std::size_t room = max_line_ + 1 - pending_.size();  // pending_ never exceeds max_line_ here
+    std::size_t room = max_line_ + 1 - pending_.size(); // pending_ never exceeds max_line_ here
     std::size_t take = std::min(piece, room);
     pending_.append(bytes.substr(0, take));
     bytes.remove_prefix(take);
-    if (pending_.size() > max_line_) {  // too long: emit a safe prefix as a line of its own
+    if (pending_.size() > max_line_) { // too long: emit a safe prefix as a line of its own
       std::size_t cut = safe_cut(pending_.size() - (max_line_ / 2));
       emit_line(std::string_view(pending_).substr(0, cut), pending_started_);
       pending_.erase(0, cut);
@@ -183,7 +188,7 @@ void LogWriter::feed(std::string_view bytes, std::chrono::milliseconds elapsed) 
       continue;
     }
     if (take == piece && nl != std::string_view::npos) {
-      bytes.remove_prefix(1);  // the '\n'
+      bytes.remove_prefix(1); // the '\n'
       emit_line(pending_, pending_started_);
       pending_.clear();
     }
@@ -259,7 +264,7 @@ void LogWriter::emit_line(std::string_view raw, std::chrono::milliseconds starte
   if (line.find(kEsc) != std::string::npos) {
     line = strip_ansi(line);
     if (!secrets_.empty()) {
-      line = redact(std::move(line));  // escape codes may have split a secret
+      line = redact(std::move(line)); // escape codes may have split a secret
     }
   }
   std::string out = format_elapsed(started);
@@ -278,7 +283,9 @@ void LogWriter::emit(std::string_view processed) {
   tail_.append(processed);
 }
 
-uint64_t LogWriter::omitted_bytes() const { return processed_bytes_ - head_.size() - tail_.size(); }
+uint64_t LogWriter::omitted_bytes() const {
+  return processed_bytes_ - head_.size() - tail_.size();
+}
 
 std::size_t LogWriter::retained_bytes() const {
   return head_.capacity() + tail_.capacity() + pending_.capacity();
@@ -331,4 +338,4 @@ bool LogWriter::write_file(const std::filesystem::path &path, std::string &error
   return true;
 }
 
-}  // namespace forge
+} // namespace forge

@@ -29,12 +29,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr milliseconds kDrainAfterExit{1000};  // grandchildren may hold the pipe: stop reading after this
-constexpr milliseconds kFallbackTick{50};      // wake-up period when pidfd or a wake slot is unavailable
+constexpr milliseconds kDrainAfterExit{1000}; // grandchildren may hold the pipe: stop reading after this
+constexpr milliseconds kFallbackTick{50};     // wake-up period when pidfd or a wake slot is unavailable
 constexpr std::size_t kReadChunk = 64 * 1024;
-constexpr int kReadsPerWakeup = 16;  // stay responsive to deadlines while a child floods the pipe
+constexpr int kReadsPerWakeup = 16; // stay responsive to deadlines while a child floods the pipe
 
-std::string errno_text(int err) { return std::generic_category().message(err); }
+std::string errno_text(int err) {
+  return std::generic_category().message(err);
+}
 
 // Closes a file descriptor on scope exit.
 class UniqueFd {
@@ -119,7 +121,7 @@ public:
   ~SignalCapture() {
     if (slot_ != nullptr) {
       slot_->store(0);
-      while (g_handlers_running.load() > 0) {  // a handler may still hold our fd number
+      while (g_handlers_running.load() > 0) { // a handler may still hold our fd number
       }
     }
     std::lock_guard lock(g_install_mutex);
@@ -230,7 +232,7 @@ int spawn_child(const std::string &program, const ProcessSpec &spec, int out_fd,
   check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0));
   check(posix_spawn_file_actions_adddup2(&actions, out_fd, 1));
   check(posix_spawn_file_actions_adddup2(&actions, out_fd, 2));
-  check(posix_spawn_file_actions_addclosefrom_np(&actions, 3));  // even fds other threads left inheritable
+  check(posix_spawn_file_actions_addclosefrom_np(&actions, 3)); // even fds other threads left inheritable
 
   sigset_t empty;
   sigemptyset(&empty);
@@ -239,7 +241,8 @@ int spawn_child(const std::string &program, const ProcessSpec &spec, int out_fd,
   for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGQUIT}) {
     sigaddset(&defaults, sig);
   }
-  check(posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
+  check(posix_spawnattr_setflags(&attr,
+                                 POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
   check(posix_spawnattr_setpgroup(&attr, 0));
   check(posix_spawnattr_setsigmask(&attr, &empty));
   check(posix_spawnattr_setsigdefault(&attr, &defaults));
@@ -272,7 +275,7 @@ public:
   }
   // The child has exited (zombie, not reaped): kill what is left of its group, then collect its status.
   int reap() {
-    ::kill(-pid_, SIGKILL);  // safe: the unreaped leader keeps the group id from being reused
+    ::kill(-pid_, SIGKILL); // safe: the unreaped leader keeps the group id from being reused
     int status = wait_blocking(pid_);
     pid_ = 0;
     return status;
@@ -286,7 +289,7 @@ bool child_exited(pid_t pid) {
   siginfo_t info{};
   while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
     if (errno != EINTR) {
-      return true;  // ECHILD: nothing to wait for (someone else reaped it)
+      return true; // ECHILD: nothing to wait for (someone else reaped it)
     }
   }
   return info.si_pid != 0;
@@ -303,13 +306,15 @@ std::string seconds_text(milliseconds ms) {
   return buf.data();
 }
 
-}  // namespace
+} // namespace
 
 ProcessResult run_process(const ProcessSpec &spec) {
   const auto start = Clock::now();
   auto elapsed = [start] { return std::chrono::duration_cast<milliseconds>(Clock::now() - start); };
   ProcessResult result;
-  LogWriter log(secret_values(spec.env), spec.log_cap_bytes);
+  std::vector<std::string> secrets = secret_values(spec.env);
+  secrets.insert(secrets.end(), spec.redact.begin(), spec.redact.end());
+  LogWriter log(std::move(secrets), spec.log_cap_bytes);
   auto write_log = [&] {
     log.finish();
     result.output_bytes = log.raw_bytes();
@@ -352,13 +357,13 @@ ProcessResult run_process(const ProcessSpec &spec) {
     return fail("cannot run " + name + ": pipe: " + errno_text(errno));
   }
 
-  SignalCapture capture;  // before spawning, so that no signal is lost between spawn and the loop
+  SignalCapture capture; // before spawning, so that no signal is lost between spawn and the loop
   const uint64_t signals_at_start = g_signal_count.load();
   pid_t pid = 0;
   if (int rc = spawn_child(program, spec, child_out.get(), pid); rc != 0) {
     return fail("cannot run " + name + ": " + errno_text(rc));
   }
-  child_out.reset();  // only the child (and its descendants) hold the write end now
+  child_out.reset(); // only the child (and its descendants) hold the write end now
   ChildGuard guard(pid);
   result.started = true;
   result.pgid = pid;
@@ -443,7 +448,7 @@ ProcessResult run_process(const ProcessSpec &spec) {
       if (errno == EINTR) {
         continue;
       }
-      if (alive) {  // cannot wait for events any more: end the child now
+      if (alive) { // cannot wait for events any more: end the child now
         ::kill(-pid, SIGKILL);
         status = guard.reap();
         alive = false;
@@ -467,7 +472,7 @@ ProcessResult run_process(const ProcessSpec &spec) {
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
           break;
         }
-        out.reset();  // EOF or a read error
+        out.reset(); // EOF or a read error
         break;
       }
     }
@@ -515,6 +520,8 @@ std::vector<std::string> make_environment(const std::vector<std::pair<std::strin
   return env;
 }
 
-bool interrupt_requested() { return g_ever_interrupted.load(); }
+bool interrupt_requested() {
+  return g_ever_interrupted.load();
+}
 
-}  // namespace forge
+} // namespace forge

@@ -31,6 +31,9 @@ struct BuildFlags {
   std::vector<std::string> linkers;
   std::string rustflags;
   UnpackLimits limits;
+  std::string sandbox = "auto";
+  SandboxSettings sandbox_settings;
+  std::vector<std::string> sandbox_ro;
   uint64_t log_cap = 8 << 20;
   int download_attempts = 5;
   double download_backoff = 1.0;
@@ -71,6 +74,9 @@ BuildRequest to_request(const BuildFlags &f) {
   r.index_url = f.index_url;
   r.crate_url = f.crate_url;
   r.limits = f.limits;
+  r.sandbox = f.sandbox_settings;
+  r.sandbox.mode = parse_sandbox_mode(f.sandbox);
+  r.sandbox.ro_paths.assign(f.sandbox_ro.begin(), f.sandbox_ro.end());
   r.log_cap_bytes = f.log_cap;
   r.download_attempts = f.download_attempts;
   r.download_backoff_s = f.download_backoff;
@@ -124,6 +130,30 @@ void add_build(CLI::App &app, Action &action) {
   cmd->add_option("--max-crate-file-bytes", f->limits.max_file_bytes,
                   "Refuse .crate archives with a larger file")
       ->capture_default_str();
+  cmd->add_option("--sandbox", f->sandbox,
+                  "Isolate the offline build phase: bwrap, none, or auto (bwrap when it works here)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "bwrap", "none"}));
+  cmd->add_option("--sandbox-max-processes", f->sandbox_settings.max_processes,
+                  "Processes and threads the sandboxed build may have at once (RLIMIT_NPROC)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--sandbox-max-file-size", f->sandbox_settings.max_file_bytes,
+                  "Largest file the sandboxed build may write, in bytes (RLIMIT_FSIZE)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--sandbox-max-memory", f->sandbox_settings.max_memory_bytes,
+                  "Memory (data) each sandboxed process may use, in bytes (RLIMIT_DATA; 0: the machine's)")
+      ->capture_default_str();
+  cmd->add_option("--sandbox-tmp-size", f->sandbox_settings.tmp_bytes,
+                  "Size of the sandbox's private /tmp (RAM), in bytes")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--sandbox-env", f->sandbox_settings.pass_env,
+                  "Also pass this environment variable into the sandbox; repeatable");
+  cmd->add_option("--sandbox-ro", f->sandbox_ro,
+                  "Also show this host path read-only in the sandbox; repeatable");
+  cmd->add_option("--bwrap", f->sandbox_settings.bwrap_program, "bubblewrap program")->capture_default_str();
   cmd->add_option("--log-cap", f->log_cap, "Keep at most this many bytes of build log (head and tail)")
       ->capture_default_str();
   cmd->add_option("--download-attempts", f->download_attempts, "Tries for a failing index or .crate download")

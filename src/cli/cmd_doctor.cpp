@@ -20,6 +20,7 @@ struct DoctorFlags {
   std::string cross = "cross";
   std::vector<std::string> linkers;
   std::string out = "forge-out";
+  std::string bwrap = "bwrap";
   bool json = false;
 };
 
@@ -27,10 +28,11 @@ struct DoctorFlags {
 
 void add_doctor(CLI::App &app, Action &action) {
   auto f = std::make_shared<DoctorFlags>();
-  auto *cmd =
-      app.add_subcommand("doctor", "Say what can build here: toolchains and their targets, cargo, cross and "
-                                   "container engines, zig, linkers, free disk, and the builder `auto` "
-                                   "picks per target (exit 9 when no target can build)");
+  auto *cmd = app.add_subcommand(
+      "doctor",
+      "Say what can build here: toolchains and their targets, cargo, cross and "
+      "container engines, zig, linkers, free disk, whether the bwrap sandbox works, and the builder `auto` "
+      "picks per target (exit 9 when no target can build)");
   cmd->add_option("--target", f->targets,
                   "Targets to plan, as for build (default: all = the four musl targets)");
   cmd->add_option("--toolchain", f->toolchain, "rustup toolchain the build would use; empty for none")
@@ -39,6 +41,7 @@ void add_doctor(CLI::App &app, Action &action) {
   cmd->add_option("--cross", f->cross, "cross program")->capture_default_str();
   cmd->add_option("--linker", f->linkers, "TRIPLE=PROGRAM linker for a foreign target; repeatable");
   cmd->add_option("--out", f->out, "Output directory whose free space is reported")->capture_default_str();
+  cmd->add_option("--bwrap", f->bwrap, "bubblewrap program whose sandbox is tried")->capture_default_str();
   cmd->add_flag("--json", f->json, "Print the report as JSON");
   cmd->callback([&action, f] {
     action = [f] {
@@ -49,7 +52,9 @@ void add_doctor(CLI::App &app, Action &action) {
       settings.linkers = parse_linkers(f->linkers);
       const std::vector<std::string> targets =
           f->targets.empty() ? std::vector<std::string>{"all"} : f->targets;
-      const DoctorReport report = run_doctor(settings, targets, f->out, cache_dir());
+      SandboxSettings sandbox;
+      sandbox.bwrap_program = f->bwrap;
+      const DoctorReport report = run_doctor(settings, targets, f->out, cache_dir(), sandbox);
       if (f->json) {
         fmt::print("{}\n", doctor_to_json(report).dump(2));
       } else if (!ui().quiet() || !report.anything_can_build) {

@@ -6,6 +6,7 @@ module builds those pieces and holds the independent checks (ELF reader, hashes)
     make_crate_file(src_dir, name, version, dest_dir) -> path   deterministic .crate (gzip tar)
     sha256(path) / blake3(path)                                hex digests (blake3 through b3sum)
     Registry(tmp)                                              sparse index + crates over HTTP
+                                                               (.add packs a directory, .publish a .crate)
     cargo_home(tmp, directory_source=DEBIAN_REGISTRY)          CARGO_HOME with the source replacement
     find_cargo(), have_aarch64_recipe()                        what this machine can do
     build_env(tmp, cargo_home_dir, **extra)                    environment for run_forge
@@ -115,6 +116,14 @@ class Registry:
         """Packs `src_dir` as the crate, publishes it in the index; returns its SHA-256."""
         dest = self.root / "crates" / name
         path = make_crate_file(src_dir, name, version, dest)
+        return self.publish(name, version, path, rust_version, yanked)
+
+    def publish(self, name, version, crate_path, rust_version=None, yanked=False):
+        """Serves an existing .crate file (e.g. a hand-made hostile one) as the crate; returns its SHA-256."""
+        path = self.crate_file(name, version)
+        if Path(crate_path) != path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(crate_path, path)
         cksum = sha256(path)
         entry = {"name": name, "vers": version, "deps": [], "cksum": cksum, "features": {}, "yanked": yanked}
         if rust_version:

@@ -3,7 +3,7 @@ fixture crates (and hexyl when asked), a queue.json naming them with their real 
 environment confined to the test's temp dir, and the `forge build` arguments every child needs to build
 offline for the host with rustup's stable cargo.
 
-    RunEnv(tmp, crates, hexyl=False)   .queue .env .build_args() .run(*args) .out(name)
+    RunEnv(tmp, crates, hexyl=False, sandbox=None)   .queue .env .build_args() .run(*args) .out(name)
     journal(path) -> list of dicts      the journal's valid lines
     procs_with_env(marker)              processes whose environment holds marker (leftover check)
 """
@@ -21,7 +21,8 @@ HEXYL_VERSION = "0.8.0"
 
 
 class RunEnv:
-    def __init__(self, tmp, crates, hexyl=False, extra_env=None):
+    def __init__(self, tmp, crates, hexyl=False, extra_env=None, sandbox=None):
+        """`sandbox`: forge build's --sandbox for every job (None: forge's default, bwrap when it works)."""
         buildenv.require_cargo("stable")
         self.tmp = Path(tmp)
         self.reg = Registry(self.tmp)
@@ -36,14 +37,16 @@ class RunEnv:
             rows.append({"name": name, "version": FX_VERSION, "checksum": self.reg.add_fixture(name, FX_VERSION),
                          "bin_names": [name], "description": f"fixture {name}", "license": "MIT"})
         self.crates = [r["name"] for r in rows]
+        self.sandbox = sandbox
         self.queue = buildenv.write_queue(self.tmp / "queue.json", rows)
         self.env = build_env(self.tmp, cargo_home(self.tmp), **(extra_env or {}))
         for key in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
             self.env.setdefault(key, "")
 
     def build_args(self):
-        return ["--builder", "cargo", "--toolchain", "stable", "--index-url", self.reg.index_url, "--crate-url",
+        args = ["--builder", "cargo", "--toolchain", "stable", "--index-url", self.reg.index_url, "--crate-url",
                 self.reg.crate_url_template(), "--offline", "--features", "default"]
+        return args + (["--sandbox", self.sandbox] if self.sandbox else [])
 
     def run_args(self, out, *extra):
         defaults = [a for flag, value in (("--retry-backoff", "1s"), ("--grace", "2s")) if flag not in extra

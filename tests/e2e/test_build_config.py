@@ -74,6 +74,10 @@ def write_config(tmp, reg, fake, **overrides):
         "jobs": 2,
         "features": "default",
         "offline": True,
+        # The fake cargo (this test's Python) is outside what the sandbox shows; the bwrap sandbox itself is
+        # tested in test_build_sandbox.py. Setting it here shows that the table reaches --sandbox.
+        "sandbox": "none",
+        "sandbox_max_processes": 77,
         "linker": [f"{TRIPLE}=forge-test-linker"],
         "rustflags": "-C target-cpu=x86-64-v2",
         "out": str(tmp / "out-config"),
@@ -122,11 +126,14 @@ def test_every_build_option_from_the_build_table(tmp):
     r = run_forge("--config", cfg, "build", CRATE, cwd=tmp, env=env, timeout=300)
     check(r.code == 0, "the build configured only by forge.toml succeeds", r)
     calls = load_json(log)
-    check(len(calls) == 1, f"one cargo call: {calls}", r)
-    call = calls[0]
+    check(len(calls) == 2, f"two cargo calls, fetch then build: {calls}", r)
+    check(calls[0]["argv"][1:] == ["+stable", "fetch", "--target", TRIPLE, "--offline"],
+          f"first the host fetches the dependencies: {calls[0]['argv']}", r)
+    call = calls[1]
     check(call["argv"][1:] == ["+stable", "build", "--target", TRIPLE, "--jobs", "2", "--release", "--verbose",
-                               "--offline"],
-          f"toolchain, target, jobs, features=default (no --all-features), offline: {call['argv']}", r)
+                               "--locked", "--offline"],
+          f"toolchain, target, jobs, features=default (no --all-features), held to the fetched lock, offline: "
+          f"{call['argv']}", r)
     e = call["env"]
     check(e["RUSTFLAGS"].endswith(" -C target-cpu=x86-64-v2") and "+crt-static" in e["RUSTFLAGS"],
           f"rustflags appended: {e['RUSTFLAGS']!r}", r)
@@ -136,6 +143,10 @@ def test_every_build_option_from_the_build_table(tmp):
 
     res, d = load_result(tmp / "out-config", HOST, CRATE, V, r)
     check(res["status"] == "built" and res["feature_mode"] == "default", f"built, default features: {res}", r)
+    check(res["sandbox"] == "none" and "--sandbox none" in res["sandbox_reason"],
+          f"sandbox from the table: {res['sandbox']} ({res['sandbox_reason']})", r)
+    check(res["fetch_argv"] == calls[0]["argv"][0:1] + ["+stable", "fetch", "--target", TRIPLE, "--offline"],
+          f"fetch_argv: {res['fetch_argv']}", r)
     rec = load_json(d / f"{CRATE}.json")
     tag = f"{V}-{HOST}"
     check(rec["pkg_id"] == "acme-cargo.fx-ok.stable", f"repo_name -> pkg_id: {rec['pkg_id']}", r)
@@ -154,7 +165,7 @@ def test_command_line_wins_over_the_build_table(tmp):
     r = run_forge("--config", cfg, "build", CRATE, "--out", tmp / "out-cli", "--jobs", "5", "--features", "all",
                   "--repo-name", "cli-repo", cwd=tmp, env=env, timeout=300)
     check(r.code == 0, "build succeeds", r)
-    argv = load_json(log)[0]["argv"]
+    argv = load_json(log)[-1]["argv"]
     check(argv[argv.index("--jobs") + 1] == "5" and "--all-features" in argv, f"--jobs/--features win: {argv}", r)
     check(not (tmp / "out-config").exists(), "the config's out is not used", r)
     res, d = load_result(tmp / "out-cli", HOST, CRATE, V, r)

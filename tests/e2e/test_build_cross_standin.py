@@ -138,6 +138,10 @@ def test_cross_argv_env_and_artifacts(tmp):
     buildenv.check_result_shape(res, r)
     check(res["status"] == "built", f"built: {res['reason']} {res['details']}", r)
     check(res["builder"] == "cross", f"builder cross: {res['builder']}", r)
+    # cross keeps its own behaviour: its container, one phase (no host-side cargo fetch), no bwrap around it.
+    check(res["sandbox"] == "none" and "own container" in res["sandbox_reason"],
+          f"no bwrap around cross: {res['sandbox']} ({res['sandbox_reason']})", r)
+    check(res["fetch_argv"] is None and len(calls) == 1, f"one phase for cross: {res['fetch_argv']} {calls}", r)
     check(res["target"] == "x86_64-unknown-linux-musl", f"target {res['target']}", r)
     check(res["argv"] == argv, f"result.json argv is what ran: {res['argv']}", r)
     names = sorted(x["name"] for x in res["executables"])

@@ -487,3 +487,31 @@ TEST(ClassifySpurious, Vocabulary) {
 }
 
 } // namespace
+
+// The sandbox's RLIMIT_FSIZE: a process writing past it gets SIGXFSZ; the same build hits it again.
+TEST(ClassifySandbox, FileSizeLimitIsNoSpaceButNotSpurious) {
+  const std::string log =
+      "error: failed to run custom build command for `hostile v0.1.0`\n"
+      "Caused by:\n  process didn't exit successfully: `/b/target/release/build/x/build-script-build` "
+      "(signal: 25, SIGXFSZ: file size limit exceeded)\n";
+  forge::Failure f = forge::classify_build_failure(cargo_failed(), log);
+  EXPECT_EQ(f.reason, "no-space");
+  EXPECT_FALSE(f.spurious);
+  EXPECT_NE(f.details.find("--sandbox-max-file-size"), std::string::npos) << f.details;
+  // cargo itself killed: bwrap reports 128 + SIGXFSZ, maybe with no output at all.
+  f = forge::classify_build_failure(forge::ExitInfo{153, 0, false}, "");
+  EXPECT_EQ(f.reason, "no-space");
+  EXPECT_FALSE(f.spurious);
+  EXPECT_EQ(forge::classify_build_failure(forge::ExitInfo{0, 25, false}, "").reason, "no-space");
+}
+
+// A build script reaching out from a network namespace without routes, or without a resolver.
+TEST(ClassifySandbox, UnreachableNetworkIsNetwork) {
+  for (const char *why : {"Network is unreachable (os error 101)",
+                          "failed to lookup address information: Temporary failure in name resolution"}) {
+    const std::string log =
+        std::string("error: failed to run custom build command for `dl v0.1.0`\n") +
+        "  --- stderr\n  thread 'main' panicked at build.rs:3:5:\n  download failed: " + why + "\n";
+    EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, "network") << why;
+  }
+}

@@ -164,7 +164,7 @@ TEST_F(SubprocessTest, UsesEnvironmentAndPathOfTheSpec) {
   forge::run_process(env);
   EXPECT_EQ(log_lines(log_path()), (std::vector<std::string>{"PATH=/usr/bin:/bin", "ONLY=this"}));
 
-  auto no_path = spec({"forge-test-tool"});  // not in forge's own PATH, nor in the default one
+  auto no_path = spec({"forge-test-tool"}); // not in forge's own PATH, nor in the default one
   no_path.env = {"FOO=bar"};
   EXPECT_FALSE(forge::run_process(no_path).started);
 }
@@ -256,11 +256,11 @@ TEST_F(SubprocessTest, StopsReadingSoonWhenAnEscapedDescendantHoldsThePipe) {
   auto r = forge::run_process(spec({"sh", "-c", "setsid sleep 5 & sleep 0.3; echo $!"}));
   auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_TRUE(r.ok());
-  EXPECT_GE(took, 1200ms);  // it waited for EOF a while, but not for the sleep
+  EXPECT_GE(took, 1200ms); // it waited for EOF a while, but not for the sleep
   EXPECT_LT(took, 2500ms);
   auto lines = log_lines(log_path());
   ASSERT_EQ(lines.size(), 1u);
-  ::kill(std::stoi(lines[0]), SIGKILL);  // it left forge's group on purpose; clean up after the test
+  ::kill(std::stoi(lines[0]), SIGKILL); // it left forge's group on purpose; clean up after the test
 }
 
 TEST_F(SubprocessTest, SigintIsForwardedAndReported) {
@@ -293,7 +293,7 @@ TEST_F(SubprocessTest, SigintIsForwardedAndReported) {
   EXPECT_EQ(after.sa_handler, SIG_DFL);
   EXPECT_TRUE(group_gone(r.pgid, 2s));
 
-  auto next = forge::run_process(spec({"true"}));  // a later call is not interrupted by the old signal
+  auto next = forge::run_process(spec({"true"})); // a later call is not interrupted by the old signal
   EXPECT_TRUE(next.ok());
   EXPECT_FALSE(next.interrupted);
 }
@@ -319,6 +319,15 @@ TEST_F(SubprocessTest, LogRedactsSecretsOfTheEnvironment) {
   EXPECT_EQ(text.find("supersecret123"), std::string::npos);
   EXPECT_EQ(text.find("hunter2"), std::string::npos);
   EXPECT_EQ(log_lines(log_path()), (std::vector<std::string>{"token is ***", "***"}));
+}
+
+// A sandboxed child gets no secrets in its environment, but may still print ones it found elsewhere.
+TEST_F(SubprocessTest, LogRedactsExtraValuesNotInTheEnvironment) {
+  auto s = spec({"sh", "-c", "echo 'found ghp_outsidevalue and ghp_outside'"});
+  s.redact = {"ghp_outside", "", "ghp_outsidevalue"}; // in any order: the longer one is still replaced whole
+  auto r = forge::run_process(s);
+  ASSERT_TRUE(r.ok()) << r.spawn_error;
+  EXPECT_EQ(log_lines(log_path()), (std::vector<std::string>{"found *** and ***"}));
 }
 
 TEST_F(SubprocessTest, LogCapKeepsHeadAndTailOfHugeOutput) {
@@ -361,8 +370,8 @@ TEST_F(SubprocessTest, NoPipeOrFileDescriptorLeaksIntoTheChild) {
 TEST(SubprocessEnvironment, AppliesOverrides) {
   ::setenv("FORGE_TEST_KEEP", "1", 1);
   ::setenv("FORGE_TEST_DROP", "x", 1);
-  auto env = forge::make_environment({{"FORGE_TEST_NEW", "n"}, {"FORGE_TEST_KEEP", "2"}, {"FORGE_TEST_DROP", ""}},
-                                     true);
+  auto env = forge::make_environment(
+      {{"FORGE_TEST_NEW", "n"}, {"FORGE_TEST_KEEP", "2"}, {"FORGE_TEST_DROP", ""}}, true);
   auto count = [&env](const std::string &entry) { return std::count(env.begin(), env.end(), entry); };
   EXPECT_EQ(count("FORGE_TEST_NEW=n"), 1);
   EXPECT_EQ(count("FORGE_TEST_KEEP=2"), 1);
@@ -375,4 +384,4 @@ TEST(SubprocessEnvironment, AppliesOverrides) {
   ::unsetenv("FORGE_TEST_DROP");
 }
 
-}  // namespace
+} // namespace

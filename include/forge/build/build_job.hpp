@@ -4,6 +4,7 @@
 #include "forge/build/builder.hpp"
 #include "forge/build/classify.hpp"
 #include "forge/build/crate_source.hpp"
+#include "forge/build/sandbox.hpp"
 #include "forge/build/target.hpp"
 #include "forge/metadata/soar.hpp"
 #include "forge/util/error.hpp"
@@ -21,9 +22,9 @@ inline constexpr const char *kDefaultIndexUrl = "https://index.crates.io/";
 
 struct BuildRequest {
   std::string crate;
-  std::optional<std::string> version;  // from crate@version
+  std::optional<std::string> version; // from crate@version
   std::vector<Target> targets;
-  bool auto_builder = true;            // --builder auto
+  bool auto_builder = true; // --builder auto
   BuilderSettings settings;
   FeatureMode features = FeatureMode::all_then_default;
   std::optional<std::filesystem::path> queue;
@@ -31,10 +32,11 @@ struct BuildRequest {
   std::chrono::milliseconds timeout{30 * 60 * 1000};
   std::chrono::milliseconds grace{10 * 1000};
   bool keep_build_dir = false;
-  std::filesystem::path build_root;  // empty: <cache>/builds
+  std::filesystem::path build_root; // empty: <cache>/builds
   std::string index_url = kDefaultIndexUrl;
-  std::string crate_url;             // template; empty: the index's config.json `dl`
+  std::string crate_url; // template; empty: the index's config.json `dl`
   UnpackLimits limits;
+  SandboxSettings sandbox;
   uint64_t log_cap_bytes = 8 << 20;
   int download_attempts = 5;
   double download_backoff_s = 1.0;
@@ -52,15 +54,16 @@ struct TargetOutcome {
   Target target;
   bool built = false;
   std::optional<Failure> failure;
-  std::filesystem::path dir;  // <out>/<host>/<crate>/<version>
+  std::filesystem::path dir; // <out>/<host>/<crate>/<version>
   std::vector<ExecutableInfo> executables;
 };
 
 struct BuildOutcome {
   std::string crate, version;
   std::string builder, builder_reason;
+  SandboxChoice sandbox;
   std::vector<TargetOutcome> targets;
-  ExitCode code = ExitCode::ok;  // ok, build_failed, checksum, network (download), interrupted
+  ExitCode code = ExitCode::ok; // ok, build_failed, checksum, network (download), interrupted
 };
 
 BuildOutcome run_build(const BuildRequest &request);
@@ -68,4 +71,4 @@ BuildOutcome run_build(const BuildRequest &request);
 // "30m", "90s", "1h30m", "1800" (seconds) -> milliseconds; throws Error(usage).
 std::chrono::milliseconds parse_duration(const std::string &text);
 
-}  // namespace forge
+} // namespace forge

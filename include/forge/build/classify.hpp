@@ -13,11 +13,11 @@ namespace forge {
 // builder-missing, no-executables, not-static, internal
 struct Failure {
   std::string reason;
-  std::string details;                 // one human line, e.g. "could not find system library 'openssl'"
-  bool spurious = false;               // true for timeout, out-of-memory, no-space, network
-  std::vector<std::string> libraries;  // missing-system-library: the library names
-  std::vector<std::string> error_codes;  // compile-error: rustc codes such as E0425
-  std::string crate;                   // build-script: the crate whose build script failed
+  std::string details;                  // one human line, e.g. "could not find system library 'openssl'"
+  bool spurious = false;                // true for timeout, out-of-memory, no-space, network
+  std::vector<std::string> libraries;   // missing-system-library: the library names
+  std::vector<std::string> error_codes; // compile-error: rustc codes such as E0425
+  std::string crate;                    // build-script: the crate whose build script failed
 };
 
 bool is_spurious(std::string_view reason);
@@ -30,13 +30,14 @@ struct ExitInfo {
 
 // Classifies a failed builder run from its exit status and log text (the capped log forge wrote, raw or with
 // the "[mm:ss.mmm] " line prefix of LogWriter). First match wins, in this order: timeout, builder-missing
-// (exit 127 with "command not found"), no-space, out-of-memory (also a SIGKILL without timeout),
-// missing-system-library, target-not-installed, network, dependency-resolution, checksum-mismatch,
-// build-script, link-error, internal (rustc ICE), compile-error, internal.
+// (exit 127 with "command not found"), no-space for a file-size limit hit (SIGXFSZ; not spurious), no-space,
+// out-of-memory (also a SIGKILL without timeout), missing-system-library, target-not-installed, network,
+// dependency-resolution, checksum-mismatch, build-script, link-error, internal (rustc ICE), compile-error,
+// internal.
 Failure classify_build_failure(const ExitInfo &exit, std::string_view log);
 
 // True when the log shows that Cargo.lock itself stopped the build (--locked/--frozen refused to update
 // it, or it cannot be parsed or its version is not understood): a retry without --locked may succeed.
 bool lock_problem(std::string_view log);
 
-}  // namespace forge
+} // namespace forge

@@ -11,13 +11,18 @@
 
 namespace forge {
 
+// Whether a variable name looks secret: containing TOKEN, SECRET, PASSWORD, PASSWD, CREDENTIAL, API_KEY, AUTH
+// (any case), or starting with AWS_, GH_, GITHUB_TOKEN.
+bool is_secret_name(std::string_view name);
+
 // Values (at least 4 characters) of the "KEY=VALUE" entries whose names look secret: containing TOKEN,
 // SECRET, PASSWORD, PASSWD, CREDENTIAL, API_KEY, AUTH (any case), or starting with AWS_, GH_, GITHUB_TOKEN.
 // Deduplicated, longest first so that a value containing another is replaced whole.
 std::vector<std::string> secret_values(const std::vector<std::string> &env);
 
 // `text` without ANSI escape sequences: CSI (ESC [ ... final byte), OSC/DCS/APC/PM/SOS strings (ended by BEL
-// or ESC \), and other ESC sequences (ESC, intermediate bytes, one final byte). Unterminated ones are dropped.
+// or ESC \), and other ESC sequences (ESC, intermediate bytes, one final byte). Unterminated ones are
+// dropped.
 std::string strip_ansi(std::string_view text);
 
 // "[mm:ss.mmm] " for an elapsed time; hours roll into the minutes ("[75:02.120] ").
@@ -31,7 +36,8 @@ class LogWriter {
 public:
   static constexpr std::size_t kDefaultMaxLine = 64 * 1024;
 
-  LogWriter(std::vector<std::string> secrets, uint64_t cap_bytes, std::size_t max_line_bytes = kDefaultMaxLine);
+  LogWriter(std::vector<std::string> secrets, uint64_t cap_bytes,
+            std::size_t max_line_bytes = kDefaultMaxLine);
 
   // Raw bytes from the child, received `elapsed` after the start.
   void feed(std::string_view bytes, std::chrono::milliseconds elapsed);
@@ -66,7 +72,7 @@ private:
   private:
     std::size_t cap_;
     std::string buf_;
-    std::size_t oldest_ = 0;  // once full, where the oldest byte is
+    std::size_t oldest_ = 0; // once full, where the oldest byte is
   };
 
   void emit_line(std::string_view raw, std::chrono::milliseconds started);
@@ -79,10 +85,10 @@ private:
   std::size_t max_line_;
   std::string head_;
   TailRing tail_;
-  std::string pending_;  // the current, unterminated raw line
+  std::string pending_; // the current, unterminated raw line
   std::chrono::milliseconds pending_started_{0};
   uint64_t raw_bytes_ = 0;
   uint64_t processed_bytes_ = 0;
 };
 
-}  // namespace forge
+} // namespace forge
