@@ -95,15 +95,10 @@ json run_info_to_json(const RunInfo &r) {
               {"state", r.state}};
 }
 
-std::optional<RunInfo> read_run_info(const fs::path &dir) {
-  const fs::path path = dir / kRunInfoFile;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    return std::nullopt;
-  }
-  const auto j = nlohmann::json::parse(read_file(path), nullptr, false);
+RunInfo parse_run_info(std::string_view text, const std::string &source) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || j.value("format", "") != kRunInfoFormat) {
-    fail(ExitCode::data, "{}: not a forge run file (format is not {})", path.string(), kRunInfoFormat);
+    fail(ExitCode::data, "{}: not a forge run file (format is not {})", source, kRunInfoFormat);
   }
   RunInfo r;
   try {
@@ -122,9 +117,18 @@ std::optional<RunInfo> read_run_info(const fs::path &dir) {
     }
     r.state = j.value("state", "");
   } catch (const nlohmann::json::exception &e) {
-    fail(ExitCode::data, "{}: {}", path.string(), e.what());
+    fail(ExitCode::data, "{}: {}", source, e.what());
   }
   return r;
+}
+
+std::optional<RunInfo> read_run_info(const fs::path &dir) {
+  const fs::path path = dir / kRunInfoFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    return std::nullopt;
+  }
+  return parse_run_info(read_file(path), path.string());
 }
 
 void write_run_info(const fs::path &dir, const RunInfo &info) {

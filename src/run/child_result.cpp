@@ -6,6 +6,7 @@
 #include "forge/build/classify.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <string.h> // sigabbrev_np
 
 #include <csignal>
@@ -159,6 +160,23 @@ JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit,
     break;
   }
   return out;
+}
+
+std::optional<nlohmann::json> parse_child_result(std::string_view text, const std::string &source) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) {
+    spdlog::warn("{}: unreadable result.json (not JSON)", source);
+    return std::nullopt;
+  }
+  return j;
+}
+
+bool may_have_lost_tokens(const ChildExit &exit, const JobOutcome &outcome) {
+  if (exit.term_signal != 0 || exit.watchdog) {
+    return true;
+  }
+  return !outcome.interrupted && outcome.fatal.empty() &&
+         (outcome.entry.reason == "timeout" || outcome.entry.reason == "out-of-memory");
 }
 
 } // namespace forge

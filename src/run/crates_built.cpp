@@ -218,16 +218,20 @@ CratesBuilt crates_built_from_json(const nlohmann::json &j, const std::string &s
   return built;
 }
 
+CratesBuilt parse_crates_built(std::string_view text, const std::string &source) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) {
+    fail(ExitCode::data, "{}: invalid JSON", source);
+  }
+  return crates_built_from_json(j, source);
+}
+
 CratesBuilt read_crates_built(const std::filesystem::path &path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return {};
   }
-  const auto j = nlohmann::json::parse(read_file(path), nullptr, false);
-  if (j.is_discarded()) {
-    fail(ExitCode::data, "{}: invalid JSON", path.string());
-  }
-  return crates_built_from_json(j, path.string());
+  return parse_crates_built(read_file(path), path.string());
 }
 
 void write_crates_built(const std::filesystem::path &path, const CratesBuilt &built) {

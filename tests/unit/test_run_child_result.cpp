@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 namespace forge {
 namespace {
 using namespace test_run;
@@ -142,6 +144,25 @@ TEST(RunChildResult, UsageErrorsAreFatalAndWatchdogKillsAreTimeouts) {
   EXPECT_FALSE(hung.interrupted);
   EXPECT_EQ(hung.entry.reason, "timeout");
   EXPECT_TRUE(hung.entry.spurious);
+}
+
+TEST(RunChildResult, TokensMayBeLostOnlyWhenSomethingWasKilled) {
+  ChildExit normal;
+  normal.exit_code = 0;
+  EXPECT_FALSE(may_have_lost_tokens(normal, interpret(normal, result("built"))));
+  ChildExit failed;
+  failed.exit_code = 8;
+  EXPECT_FALSE(may_have_lost_tokens(failed, interpret(failed, result("failed", "compile-error"))));
+  EXPECT_TRUE(may_have_lost_tokens(failed, interpret(failed, result("failed", "timeout", true))))
+      << "forge build killed its cargo at the timeout";
+  EXPECT_TRUE(may_have_lost_tokens(failed, interpret(failed, result("failed", "out-of-memory", true))));
+  ChildExit signalled;
+  signalled.term_signal = SIGKILL;
+  EXPECT_TRUE(may_have_lost_tokens(signalled, interpret(signalled, std::nullopt)));
+  ChildExit watchdog;
+  watchdog.watchdog = true;
+  watchdog.exit_code = 0;
+  EXPECT_TRUE(may_have_lost_tokens(watchdog, interpret(watchdog, std::nullopt)));
 }
 
 } // namespace
