@@ -7,6 +7,7 @@
 #include "forge/util/fs.hpp"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace forge {
 namespace {
@@ -101,6 +102,10 @@ BuiltTarget target_from_json(const nlohmann::json &j) {
   t.details = j.value("details", "");
   t.spurious = j.value("spurious", false);
   t.duration_s = j.value("duration_s", 0.0);
+  if (!(t.duration_s >= 0 && t.duration_s <= 100.0 * 365 * 24 * 3600)) {
+    // round_ms would make a huge one infinite, written as null: a file that no longer reads back
+    throw std::invalid_argument("duration_s must be between 0 and a century");
+  }
   t.attempts = j.value("attempts", 1);
   t.finished_at = j.at("finished_at").get<std::string>();
   return t;
