@@ -134,8 +134,13 @@ int compare_versions(std::string_view a, std::string_view b) {
     if (c != 0) {
       return c;
     }
+  } else if (va || vb) {
+    // A version beats a non-version. Comparing a semver with an unparsable one as text instead made the order
+    // cyclic (2.0.0 < 10.0.0 < "15" < 2.0.0), so merges depended on the order shards came in (found by
+    // fuzz_metadata).
+    return va ? 1 : -1;
   }
-  return a < b ? -1 : 1; // build metadata or unparsable: any fixed order will do
+  return a < b ? -1 : 1; // build metadata, or neither parses: any fixed order will do
 }
 
 bool merge_entry(CratesBuilt &built, const JournalEntry &entry) {

@@ -39,7 +39,8 @@ struct CratesBuilt {
   [[nodiscard]] std::string updated_at() const; // the latest date, "" when empty
 };
 
-// Version order: semver precedence when both parse, else plain string order (deterministic either way).
+// Version order, a total order: semver precedence when both parse (ties by text), any version above text
+// that does not parse, text order among those.
 int compare_versions(std::string_view a, std::string_view b);
 
 // Folds one finished job in: a newer version of the crate replaces the entry, an older one is ignored, the
