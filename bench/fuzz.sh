@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECS=${SECONDS_PER_TARGET:-600}
 JOBS=${JOBS:-1}
-TARGETS=${TARGETS:-"csv pg_types index queue unpack"}
+TARGETS=${TARGETS:-"csv pg_types index queue unpack journal crates_built metadata child_result run_info"}
 CXX=${CXX:-clang++-14} CC=${CC:-clang-14} cmake -S "$ROOT" -B "$ROOT/build-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DFORGE_TESTS=OFF -DFORGE_FUZZ=ON >/dev/null
 cmake --build "$ROOT/build-fuzz" -j"$(nproc)" >/dev/null

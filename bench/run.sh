@@ -13,7 +13,9 @@
 #    (children's user+sys CPU time / (wall x cores)) of each side.
 #
 # Environment: FORGE_BIN (default ./build/src/forge), RUNS (default 3), N (default 300), SLEEP (default 0),
-# BUILDS (default 0), CARGO_JOBS (passed as forge run --cargo-jobs in the builds part; default: the fair share).
+# BUILDS (default 0), CARGO_JOBS (passed as forge run --cargo-jobs in the builds part; default: none, every
+# job's cargo shares forge run's jobserver), FIXED_SHARE=1 (also time forge run with the fixed cargo --jobs
+# share each job got before the jobserver, in the same rounds).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FORGE=${FORGE_BIN:-$ROOT/build/src/forge}

@@ -103,6 +103,11 @@ def real_builds():
                   reg.crate_url_template(), "--offline", "--features", "default"]
     print(f"\nbuilds: {len(crates)} crates ({', '.join(c[0] for c in crates)}), {runs} runs each, alternating")
     walls = {"forge run --jobs 2": [], "sequential loop": []}
+    # FIXED_SHARE=1 adds a third side: forge run with the fixed share every job got before the jobserver
+    # (--cargo-jobs ceil(cores / 2)), so both settings meet the same machine load.
+    fixed = os.environ.get("FIXED_SHARE") == "1"
+    if fixed:
+        walls["forge run --cargo-jobs share"] = []
     util = {k: [] for k in walls}
     try:
         for r in range(runs):
@@ -128,6 +133,15 @@ def real_builds():
             wall2, _, cpu2 = measure(["bash", script], env=loop_env)
             walls["sequential loop"].append(wall2)
             util["sequential loop"].append(cpu2 / (wall2 * CORES))
+            if fixed:
+                out3 = tmp / f"fixed-{r}"
+                wall3, _, cpu3 = measure([forge, "-q", "run", "--queue", queue, "--out", out3, "--jobs", "2",
+                                          "--target", TARGET, "--cargo-jobs", str(-(-CORES // 2)), "--",
+                                          *build_args], env=env)
+                walls["forge run --cargo-jobs share"].append(wall3)
+                util["forge run --cargo-jobs share"].append(cpu3 / (wall3 * CORES))
+                print(f"  run {r + 1}/{runs}: forge run --cargo-jobs {-(-CORES // 2)} {wall3:6.1f}s "
+                      f"({util['forge run --cargo-jobs share'][-1]:.0%} CPU)", flush=True)
             print(f"  run {r + 1}/{runs}: forge run {wall:6.1f}s ({util['forge run --jobs 2'][-1]:.0%} CPU)  "
                   f"loop {wall2:6.1f}s ({util['sequential loop'][-1]:.0%} CPU)", flush=True)
     finally:
@@ -138,6 +152,10 @@ def real_builds():
     ratios = [f / l for f, l in zip(walls["forge run --jobs 2"], walls["sequential loop"])]
     print(f"median forge run --jobs 2 {med['forge run --jobs 2']:.1f}s, sequential loop {med['sequential loop']:.1f}s;"
           f" per-run ratios {', '.join(f'{x:.2f}' for x in ratios)}, median ratio {statistics.median(ratios):.2f}")
+    if fixed:
+        r3 = [f / l for f, l in zip(walls["forge run --cargo-jobs share"], walls["sequential loop"])]
+        print(f"fixed share: median {med['forge run --cargo-jobs share']:.1f}s, per-run ratios "
+              f"{', '.join(f'{x:.2f}' for x in r3)}, median ratio {statistics.median(r3):.2f}")
     for k, v in util.items():
         print(f"CPU utilisation {k}: {statistics.median(v):.0%} of {CORES} cores")
 

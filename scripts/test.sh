@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds forge with warnings as errors, and runs every test: the unit tests and
 # the end-to-end suites against the real binary, then the same again under AddressSanitizer + UBSan, then
+# the worker pool (process runners, scheduler, jobserver, the `forge run` suite) under ThreadSanitizer, then
 # a short libFuzzer run of each parser of untrusted input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,12 @@ if [[ ${FORGE_SKIP_SANITIZERS:-0} != 1 ]]; then
   cmake --build build-asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE slow
+
+  # ThreadSanitizer on the code with threads and signal handlers: only what those tests need is built.
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFORGE_TSAN=ON -DFORGE_WERROR=ON >/dev/null
+  cmake --build build-tsan -j"$jobs" --target forge forge_unit_tests
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build-tsan --output-on-failure \
+    -j"$jobs" -R '^(RunProcessRunner|RunScheduler|RunJobserver|RunChildResult|SubprocessTest|SubprocessEnvironment)[.]|^e2e[.]test_run$'
 fi
 
 # libFuzzer targets for the parsers of untrusted input: saved regressions replayed, then a short run each.

@@ -1,10 +1,15 @@
 // Why: `forge build` maps flags and forge.toml [build] onto a BuildRequest and reports each target.
 #include "cli/commands.hpp"
 #include "forge/build/build_job.hpp"
+#include "forge/run/process_runner.hpp"
 #include "forge/util/term.hpp"
 
 #include <fmt/format.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
+#include <csignal>
+#include <cstdlib>
 #include <memory>
 
 namespace forge::cli {
@@ -82,6 +87,22 @@ BuildRequest to_request(const BuildFlags &f) {
   r.download_backoff_s = f.download_backoff;
   r.naming = f.naming;
   return r;
+}
+
+// A `forge build` started by `forge run` dies with it: when the runner is killed outright (SIGKILL, the OOM
+// killer) the kernel sends this process SIGTERM, which stops its cargo process group like a Ctrl-C would.
+void die_with_runner() {
+  const char *value = std::getenv(kRunParentEnv);
+  if (value == nullptr) {
+    return;
+  }
+  const std::string expected = value;
+  ::unsetenv(kRunParentEnv); // not for cargo and build scripts; still single-threaded here
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  // The runner may have died between spawning us and the prctl: then no signal will come.
+  if (std::to_string(::getppid()) != expected) {
+    fail(ExitCode::interrupted, "forge run (pid {}) is gone: not building", expected);
+  }
 }
 
 } // namespace
@@ -184,6 +205,7 @@ void add_build(CLI::App &app, Action &action) {
   cmd->add_option("--note", f->naming.note, "note entry of every record")->capture_default_str();
   cmd->callback([&action, f] {
     action = [f] {
+      die_with_runner();
       const BuildOutcome out = run_build(to_request(*f));
       if (!ui().quiet()) {
         for (const auto &t : out.targets) {

@@ -168,6 +168,9 @@ int run_action(const RunFlags &f) {
     cmd.timeout = parse_duration(f.timeout);
     cmd.grace = parse_duration(f.grace);
     cmd.keep_build_dir = f.keep_build_dir;
+    // One jobserver for every job's cargo: a job alone uses every core, jobs together share them. Each cargo
+    // also runs one unit on its own implicit token, hence cores - 1. --cargo-jobs opts out.
+    cmd.jobserver_tokens = f.cargo_jobs > 0 ? -1 : cores - 1;
     if (!f.build_dir.empty()) {
       cmd.build_root = fs::absolute(f.build_dir);
     }
@@ -259,7 +262,8 @@ void add_run(CLI::App &app, Action &action) {
   cmd->add_option("--jobs", f->jobs, "Builds at once (default: min(cores, available memory / 2 GiB))")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--cargo-jobs", f->cargo_jobs,
-                  "cargo --jobs of every job (default 0: a fair share, ceil(cores / jobs that can run now))")
+                  "A fixed cargo --jobs for every job instead of the shared jobserver (default 0: every "
+                  "job's cargo draws from one jobserver of cores - 1 tokens)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", f->out, "Output directory: results, journal.ndjson, aggregates")
       ->capture_default_str();

@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 namespace forge {
@@ -21,33 +22,62 @@ json queue_json(const QueueInfo &q) {
   return json{{"sha256", q.sha256}, {"generated_at", q.generated_at}, {"crates", q.crates}};
 }
 
-std::optional<Funnel> funnel_from(const nlohmann::json &j) {
+// Fields of documents that come from other machines (report.json, run.json): absent or null is the default;
+// any other type marks the document malformed (`bad`) instead of throwing nlohmann's type_error, which no
+// caller expects (found by fuzz_run_info).
+std::string str_field(const nlohmann::json &j, const char *key, bool &bad) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    return {};
+  }
+  if (!it->is_string()) {
+    bad = true;
+    return {};
+  }
+  return it->get<std::string>();
+}
+
+int64_t int_field(const nlohmann::json &j, const char *key, bool &bad) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    return 0;
+  }
+  if (!it->is_number_integer()) { // a float could be out of int64's range
+    bad = true;
+    return 0;
+  }
+  return it->get<int64_t>();
+}
+
+std::optional<Funnel> funnel_from(const nlohmann::json &j, bool &bad) {
   if (!j.is_object()) {
+    bad = bad || !j.is_null();
     return std::nullopt;
   }
   Funnel f;
-  f.total = j.value("total", int64_t{0});
-  f.with_bins = j.value("with_bins", int64_t{0});
-  f.cli_category = j.value("cli_category", int64_t{0});
-  f.candidates = j.value("candidates", int64_t{0});
-  f.recent = j.value("recent", int64_t{0});
-  f.yanked = j.value("yanked", int64_t{0});
-  f.lib_only = j.value("lib_only", int64_t{0});
-  f.selected = j.value("selected", int64_t{0});
+  f.total = int_field(j, "total", bad);
+  f.with_bins = int_field(j, "with_bins", bad);
+  f.cli_category = int_field(j, "cli_category", bad);
+  f.candidates = int_field(j, "candidates", bad);
+  f.recent = int_field(j, "recent", bad);
+  f.yanked = int_field(j, "yanked", bad);
+  f.lib_only = int_field(j, "lib_only", bad);
+  f.selected = int_field(j, "selected", bad);
   return f;
 }
 
-std::optional<QueueInfo> queue_from_doc(const nlohmann::json &doc) {
+std::optional<QueueInfo> queue_from_doc(const nlohmann::json &doc, bool &bad) {
   const auto q = doc.find("queue");
   if (q == doc.end() || !q->is_object()) {
+    bad = bad || (q != doc.end() && !q->is_null());
     return std::nullopt;
   }
   QueueInfo info;
-  info.sha256 = q->value("sha256", "");
-  info.generated_at = q->value("generated_at", "");
-  info.crates = q->value("crates", int64_t{0});
+  info.sha256 = str_field(*q, "sha256", bad);
+  info.generated_at = str_field(*q, "generated_at", bad);
+  info.crates = int_field(*q, "crates", bad);
   if (const auto f = doc.find("funnel"); f != doc.end()) {
-    info.funnel = funnel_from(*f);
+    info.funnel = funnel_from(*f, bad);
   }
   return info;
 }
@@ -70,7 +100,9 @@ void write_if_changed(const fs::path &path, const std::string &content) {
 } // namespace
 
 std::optional<QueueInfo> queue_info_from(const nlohmann::json &doc) {
-  return queue_from_doc(doc);
+  bool bad = false;
+  auto info = queue_from_doc(doc, bad);
+  return bad ? std::nullopt : info; // it only feeds the report's funnel: a malformed one is left out
 }
 
 QueueInfo queue_info(const fs::path &queue_path, const Queue &queue) {
@@ -95,36 +127,50 @@ json run_info_to_json(const RunInfo &r) {
               {"state", r.state}};
 }
 
+RunInfo parse_run_info(std::string_view text, const std::string &source) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  bool bad = false;
+  if (j.is_discarded() || !j.is_object() || str_field(j, "format", bad) != kRunInfoFormat) {
+    fail(ExitCode::data, "{}: not a forge run file (format is not {})", source, kRunInfoFormat);
+  }
+  RunInfo r;
+  if (auto q = queue_from_doc(j, bad)) {
+    r.queue = *q;
+  }
+  r.shard = str_field(j, "shard", bad);
+  if (const auto t = j.find("targets"); t != j.end() && !t->is_null()) {
+    if (!t->is_array()) {
+      bad = true;
+    } else {
+      for (const auto &x : *t) {
+        if (!x.is_string()) {
+          bad = true;
+          break;
+        }
+        r.targets.push_back(x.get<std::string>());
+      }
+    }
+  }
+  const int64_t planned = int_field(j, "planned", bad);
+  bad = bad || planned < 0;
+  r.planned = static_cast<std::size_t>(std::max<int64_t>(planned, 0));
+  r.plan = str_field(j, "plan", bad);
+  r.started_at = str_field(j, "started_at", bad);
+  r.finished_at = str_field(j, "finished_at", bad);
+  r.state = str_field(j, "state", bad);
+  if (bad) {
+    fail(ExitCode::data, "{}: a field has the wrong type", source);
+  }
+  return r;
+}
+
 std::optional<RunInfo> read_run_info(const fs::path &dir) {
   const fs::path path = dir / kRunInfoFile;
   std::error_code ec;
   if (!fs::exists(path, ec)) {
     return std::nullopt;
   }
-  const auto j = nlohmann::json::parse(read_file(path), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != kRunInfoFormat) {
-    fail(ExitCode::data, "{}: not a forge run file (format is not {})", path.string(), kRunInfoFormat);
-  }
-  RunInfo r;
-  try {
-    if (auto q = queue_from_doc(j)) {
-      r.queue = *q;
-    }
-    if (j.contains("shard") && j["shard"].is_string()) {
-      r.shard = j["shard"].get<std::string>();
-    }
-    r.targets = j.value("targets", std::vector<std::string>{});
-    r.planned = j.value("planned", std::size_t{0});
-    r.plan = j.value("plan", "");
-    r.started_at = j.value("started_at", "");
-    if (j.contains("finished_at") && j["finished_at"].is_string()) {
-      r.finished_at = j["finished_at"].get<std::string>();
-    }
-    r.state = j.value("state", "");
-  } catch (const nlohmann::json::exception &e) {
-    fail(ExitCode::data, "{}: {}", path.string(), e.what());
-  }
-  return r;
+  return parse_run_info(read_file(path), path.string());
 }
 
 void write_run_info(const fs::path &dir, const RunInfo &info) {
@@ -152,7 +198,7 @@ Aggregates load_aggregates(const fs::path &out) {
   if (fs::exists(out / kReportFile, ec)) {
     const auto report = nlohmann::json::parse(read_file(out / kReportFile), nullptr, false);
     if (!report.is_discarded() && report.is_object()) {
-      agg.queue = queue_from_doc(report);
+      agg.queue = queue_info_from(report);
     }
   }
   return agg;

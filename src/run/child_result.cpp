@@ -4,8 +4,10 @@
 #include "forge/run/process_runner.hpp"
 
 #include "forge/build/classify.hpp"
+#include "forge/util/utf8.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <string.h> // sigabbrev_np
 
 #include <csignal>
@@ -36,7 +38,13 @@ std::string last_error_line(std::string_view log) {
     }
     begin = end + 1;
   }
-  return found;
+  return valid_utf8(found); // it may quote a crate's bytes; the journal must stay writable JSON
+}
+
+// result.json is forge build's, but it is still a file: a field of the wrong type reads as absent.
+std::string str_of(const nlohmann::json &r, const char *key) {
+  const auto it = r.find(key);
+  return it != r.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 std::string signal_name(int sig) {
@@ -64,9 +72,9 @@ void set_failure(JournalEntry &e, std::string reason, std::string details) {
 }
 
 bool result_matches(const nlohmann::json &r, const JobSpec &spec) {
-  return r.is_object() && r.value("crate", "") == spec.job.crate &&
-         r.value("version", "") == spec.job.version && r.value("target", "") == spec.job.target.triple &&
-         (r.value("status", "") == "built" || r.value("status", "") == "failed");
+  return r.is_object() && str_of(r, "crate") == spec.job.crate && str_of(r, "version") == spec.job.version &&
+         str_of(r, "target") == spec.job.target.triple &&
+         (str_of(r, "status") == "built" || str_of(r, "status") == "failed");
 }
 
 } // namespace
@@ -117,17 +125,21 @@ JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit,
   }
   if (finished_its_work) {
     const auto &r = *result;
-    e.status = r.value("status", "failed");
+    e.status = str_of(r, "status");
     if (!e.built()) {
-      const auto reason = r.find("reason");
-      e.reason = reason != r.end() && reason->is_string() ? reason->get<std::string>() : "internal";
-      const auto details = r.find("details");
-      e.details = details != r.end() && details->is_string() ? details->get<std::string>() : "";
-      e.spurious = r.value("spurious", is_spurious(e.reason));
+      e.reason = str_of(r, "reason");
+      if (e.reason.empty()) {
+        e.reason = "internal";
+      }
+      e.details = str_of(r, "details");
+      const auto spurious = r.find("spurious");
+      e.spurious =
+          spurious != r.end() && spurious->is_boolean() ? spurious->get<bool>() : is_spurious(e.reason);
     }
     if (const auto exes = r.find("executables"); exes != r.end() && exes->is_array() && e.built()) {
       for (const auto &x : *exes) {
-        if (x.is_object() && x.contains("name") && x["name"].is_string()) {
+        if (x.is_object() && x.contains("name") && x["name"].is_string() &&
+            is_path_component(x["name"].get<std::string>())) {
           e.executables.push_back(x["name"].get<std::string>());
         }
       }
@@ -159,6 +171,23 @@ JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit,
     break;
   }
   return out;
+}
+
+std::optional<nlohmann::json> parse_child_result(std::string_view text, const std::string &source) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) {
+    spdlog::warn("{}: unreadable result.json (not JSON)", source);
+    return std::nullopt;
+  }
+  return j;
+}
+
+bool may_have_lost_tokens(const ChildExit &exit, const JobOutcome &outcome) {
+  if (exit.term_signal != 0 || exit.watchdog) {
+    return true;
+  }
+  return !outcome.interrupted && outcome.fatal.empty() &&
+         (outcome.entry.reason == "timeout" || outcome.entry.reason == "out-of-memory");
 }
 
 } // namespace forge

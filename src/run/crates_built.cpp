@@ -7,6 +7,7 @@
 #include "forge/util/fs.hpp"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace forge {
 namespace {
@@ -101,6 +102,10 @@ BuiltTarget target_from_json(const nlohmann::json &j) {
   t.details = j.value("details", "");
   t.spurious = j.value("spurious", false);
   t.duration_s = j.value("duration_s", 0.0);
+  if (!(t.duration_s >= 0 && t.duration_s <= 100.0 * 365 * 24 * 3600)) {
+    // round_ms would make a huge one infinite, written as null: a file that no longer reads back
+    throw std::invalid_argument("duration_s must be between 0 and a century");
+  }
   t.attempts = j.value("attempts", 1);
   t.finished_at = j.at("finished_at").get<std::string>();
   return t;
@@ -129,8 +134,13 @@ int compare_versions(std::string_view a, std::string_view b) {
     if (c != 0) {
       return c;
     }
+  } else if (va || vb) {
+    // A version beats a non-version. Comparing a semver with an unparsable one as text instead made the order
+    // cyclic (2.0.0 < 10.0.0 < "15" < 2.0.0), so merges depended on the order shards came in (found by
+    // fuzz_metadata).
+    return va ? 1 : -1;
   }
-  return a < b ? -1 : 1; // build metadata or unparsable: any fixed order will do
+  return a < b ? -1 : 1; // build metadata, or neither parses: any fixed order will do
 }
 
 bool merge_entry(CratesBuilt &built, const JournalEntry &entry) {
@@ -218,16 +228,20 @@ CratesBuilt crates_built_from_json(const nlohmann::json &j, const std::string &s
   return built;
 }
 
+CratesBuilt parse_crates_built(std::string_view text, const std::string &source) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) {
+    fail(ExitCode::data, "{}: invalid JSON", source);
+  }
+  return crates_built_from_json(j, source);
+}
+
 CratesBuilt read_crates_built(const std::filesystem::path &path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return {};
   }
-  const auto j = nlohmann::json::parse(read_file(path), nullptr, false);
-  if (j.is_discarded()) {
-    fail(ExitCode::data, "{}: invalid JSON", path.string());
-  }
-  return crates_built_from_json(j, path.string());
+  return parse_crates_built(read_file(path), path.string());
 }
 
 void write_crates_built(const std::filesystem::path &path, const CratesBuilt &built) {

@@ -26,7 +26,16 @@ double round_ms(double seconds) {
   return std::round(seconds * 1000) / 1000;
 }
 
+// A century: longer is no job's duration, and the bound keeps round_ms finite (an infinity would be written
+// as null, a line that no longer reads back).
+constexpr double kMaxDuration = 100.0 * 365 * 24 * 3600;
+
 } // namespace
+
+bool is_path_component(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
 
 std::string job_id(std::string_view crate, std::string_view version, std::string_view target) {
   std::string id;
@@ -86,8 +95,8 @@ std::optional<JournalEntry> journal_entry_from_json(const nlohmann::json &j) {
       !str("finished_at", e.finished_at, false)) {
     return std::nullopt;
   }
-  if (e.crate.empty() || e.version.empty() || e.target.empty() ||
-      (e.status != "built" && e.status != "failed")) {
+  if (!is_path_component(e.crate) || !is_path_component(e.version) || !is_path_component(e.target) ||
+      !is_path_component(e.host) || (e.status != "built" && e.status != "failed")) {
     return std::nullopt;
   }
   if (e.status == "failed" && e.reason.empty()) {
@@ -106,6 +115,9 @@ std::optional<JournalEntry> journal_entry_from_json(const nlohmann::json &j) {
   e.spurious = spurious->get<bool>();
   e.attempt = attempt->get<int>();
   e.duration_s = duration->get<double>();
+  if (!(e.duration_s >= 0 && e.duration_s <= kMaxDuration)) {
+    return std::nullopt;
+  }
   e.exit_code = code->get<int>();
   if (const auto r = j.find("retrying"); r != j.end()) {
     if (!r->is_boolean()) {
@@ -114,7 +126,7 @@ std::optional<JournalEntry> journal_entry_from_json(const nlohmann::json &j) {
     e.retrying = r->get<bool>();
   }
   for (const auto &x : *exes) {
-    if (!x.is_string()) {
+    if (!x.is_string() || !is_path_component(x.get<std::string>())) {
       return std::nullopt;
     }
     e.executables.push_back(x.get<std::string>());
@@ -199,7 +211,9 @@ JournalWriter::~JournalWriter() {
 }
 
 void JournalWriter::append(const JournalEntry &entry) {
-  const std::string line = journal_entry_to_json(entry).dump() + "\n";
+  // Invalid UTF-8 (which nothing should produce) is replaced rather than thrown in the middle of a run.
+  const std::string line =
+      journal_entry_to_json(entry).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::size_t done = 0;
   while (done < line.size()) {
     const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);

@@ -82,24 +82,28 @@ std::string render_host_metadata(const HostMetadata &index) {
   return out;
 }
 
-HostMetadata read_host_metadata(const std::filesystem::path &path) {
+HostMetadata parse_host_metadata(std::string_view text, const std::string &source) {
   HostMetadata index;
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return index;
-  }
-  const auto j = json::parse(read_file(path), nullptr, false);
+  const auto j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_array()) {
-    fail(ExitCode::data, "{}: not a JSON array of soar records", path.string());
+    fail(ExitCode::data, "{}: not a JSON array of soar records", source);
   }
   for (const auto &record : j) {
     try {
       merge_record(index, record);
     } catch (const Error &e) {
-      fail(ExitCode::data, "{}: {}", path.string(), e.what());
+      fail(ExitCode::data, "{}: {}", source, e.what());
     }
   }
   return index;
+}
+
+HostMetadata read_host_metadata(const std::filesystem::path &path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return {};
+  }
+  return parse_host_metadata(read_file(path), path.string());
 }
 
 } // namespace forge

@@ -172,10 +172,14 @@ struct ProcessRunner::Child {
   bool watchdog = false;
   bool stopped = false; // signalled by stop_all
   bool killed = false;
-  std::optional<JobOutcome> early; // could not even start
+  std::optional<JobOutcome> early;      // could not even start
+  std::shared_ptr<Jobserver> jobserver; // the one its cargo was given
 };
 
 ProcessRunner::ProcessRunner(ChildCommand cmd) : cmd_(std::move(cmd)) {
+  if (cmd_.jobserver_tokens >= 0) {
+    jobserver_ = std::make_shared<Jobserver>(cmd_.jobserver_tokens, cmd_.jobserver_dir);
+  }
   std::array<int, 2> fds{};
   if (::pipe2(fds.data(), O_CLOEXEC | O_NONBLOCK) != 0) {
     fail(ExitCode::internal, "cannot create a pipe: {}", errno_text(errno));
@@ -268,7 +272,13 @@ void ProcessRunner::start(uint64_t id, const JobSpec &spec) {
     fail(ExitCode::io, "cannot create {}: {}", child->log.string(), errno_text(errno));
   }
   const auto argv = child_argv(cmd_, spec);
-  const auto env = make_environment(cmd_.env, true);
+  auto overrides = cmd_.env;
+  overrides.emplace_back(kRunParentEnv, std::to_string(::getpid()));
+  if (jobserver_) {
+    overrides.emplace_back(kCargoMakeflagsEnv, jobserver_->makeflags());
+    child->jobserver = jobserver_;
+  }
+  const auto env = make_environment(overrides, true);
   pid_t pid = 0;
   const int rc = spawn(argv, env, log_fd, pid);
   ::close(log_fd);
@@ -309,13 +319,23 @@ void ProcessRunner::reap(Child &c, int status, std::vector<JobOutcome> &out) {
   std::optional<nlohmann::json> result;
   if (const FileStamp now_stamp = stamp(c.result); now_stamp.exists && !(now_stamp == c.result_before)) {
     try {
-      result = nlohmann::json::parse(read_file(c.result));
-    } catch (const std::exception &e) {
+      result = parse_child_result(read_file(c.result), c.result.string());
+    } catch (const Error &e) {
       spdlog::warn("{}: unreadable result.json: {}", c.result.string(), e.what());
     }
   }
   JobOutcome o = interpret_child(c.spec, exit, result, read_tail(c.log, kLogTail), c.started_at, duration);
   o.id = c.id;
+  if (c.jobserver && c.jobserver == jobserver_ && !stopping_ && may_have_lost_tokens(exit, o)) {
+    try {
+      jobserver_ = std::make_shared<Jobserver>(cmd_.jobserver_tokens, cmd_.jobserver_dir);
+      spdlog::debug(
+          "{}: its cargo may have died holding jobserver tokens: a fresh jobserver for the next jobs",
+          c.spec.job.id());
+    } catch (const Error &e) {
+      spdlog::warn("{}: keeping the current jobserver, which may have lost tokens", e.what());
+    }
+  }
   o.entry.finished_at = pg::format_rfc3339(wall_micros());
   if ((exit.term_signal != 0 || c.watchdog) && !cmd_.keep_build_dir) {
     // A killed child could not remove its build directory (named <crate>-<version>-<triple>-<pid>).

@@ -144,7 +144,8 @@ json build_report(const CratesBuilt &built, const std::optional<QueueInfo> &queu
 }
 
 void check_report(const nlohmann::json &report, const std::string &source) {
-  if (!report.is_object() || report.value("format", "") != kReportFormat) {
+  const auto format = report.is_object() ? report.find("format") : report.end();
+  if (format == report.end() || !format->is_string() || format->get<std::string>() != kReportFormat) {
     fail(ExitCode::data, "{}: not a forge report (format is not {})", source, kReportFormat);
   }
   for (const char *key : {"crates", "executables", "targets", "failures", "slowest", "durations"}) {

@@ -11,9 +11,11 @@
 namespace forge::report_view {
 namespace {
 
+// report.json may come back from the index repository: a float where a count belongs is ignored rather
+// than converted (a huge one does not fit int64_t; found by fuzz_run_info).
 int64_t int_at(const nlohmann::json &j, const char *key) {
   const auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
+  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
 }
 
 double num_at(const nlohmann::json &j, const char *key) {
@@ -29,7 +31,9 @@ std::string str_at(const nlohmann::json &j, const char *key) {
 } // namespace
 
 std::string thousands(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
+  // in unsigned arithmetic, so that the magnitude of INT64_MIN does not overflow
+  const uint64_t magnitude = n < 0 ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n);
+  std::string digits = std::to_string(magnitude);
   std::string out;
   for (std::size_t i = 0; i < digits.size(); ++i) {
     if (i > 0 && (digits.size() - i) % 3 == 0) {
@@ -78,7 +82,7 @@ View read(const nlohmann::json &r) {
   v.built = int_at(crates, "built");
   v.failed = int_at(crates, "failed");
   v.rate = num_at(crates, "success_rate");
-  if (const auto q = crates.find("queued"); q != crates.end() && q->is_number()) {
+  if (const auto q = crates.find("queued"); q != crates.end() && q->is_number_integer()) {
     v.queued = q->get<int64_t>();
   }
   v.executables = int_at(r.at("executables"), "total");

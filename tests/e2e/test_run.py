@@ -204,6 +204,67 @@ def test_killed_worker_is_an_internal_failure(tmp):
     env.stop()
 
 
+def gate_makeflags(gate):
+    """The CARGO_MAKEFLAGS that cargo gave fx-gate's build script (written into its started-* file)."""
+    text = ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "jobserver" not in text:
+        text = "".join(f.read_text() for f in gate.glob("started-*"))
+        time.sleep(0.1)
+    return text
+
+
+def test_sigkilled_runner_takes_its_builds_along(tmp):
+    """cargo draws from forge run's jobserver (the fifo it made), and when forge run is SIGKILLed mid-build its
+    forge build child gets SIGTERM from the kernel and stops its cargo: nothing of the run is left running."""
+    env = RunEnv(tmp, ["fx-gate", "fx-ok"])
+    out, gate = tmp / "out", tmp / "gate"
+    gate.mkdir()
+    marker = uuid.uuid4().hex
+    extra_env = {"FX_GATE_DIR": str(gate), "FORGE_E2E_MARKER": marker}
+    p = popen_run(env, out, "--jobs", "1", extra_env=extra_env)
+    try:
+        wait_for("fx-gate's build script to start", lambda: any(gate.glob("started-*")), proc=p)
+        makeflags = gate_makeflags(gate)
+        check("--jobserver-auth=fifo:" in makeflags, f"cargo passes on a fifo jobserver: {makeflags!r}")
+        fifo = Path(makeflags.split("--jobserver-auth=fifo:")[1].split()[0])
+        check(fifo.parent.name.startswith("forge-jobserver-") and fifo.is_fifo(),
+              f"it is forge run's jobserver, not one cargo made for itself: {fifo}")
+        check(procs_with_env(marker), "the build is running")
+        p.kill()
+        p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    # No timing is asserted: the wait only bounds how long a broken build would hang the test.
+    wait_for("every process of the killed run to end", lambda: not procs_with_env(marker), timeout=120)
+    check(not any(out.glob("x86_64-Linux/fx-ok/*/result.json")), "no job started after the runner died")
+
+    (gate / "open").write_text("")
+    for f in gate.glob("started-*"):
+        f.unlink()
+    res = env.run(out, "--jobs", "1", env=extra_env)
+    check(res.code == 0, "the next run resumes and finishes", res)
+    makeflags = gate_makeflags(gate)
+    check("--jobserver-auth=fifo:" in makeflags, f"the resumed build used a jobserver too: {makeflags!r}")
+    second = Path(makeflags.split("--jobserver-auth=fifo:")[1].split()[0])
+    check(not second.exists() and not second.parent.exists(), f"a finished run removes its jobserver: {second}")
+    env.stop()
+
+
+def test_cargo_jobs_opts_out_of_the_jobserver(tmp):
+    env = RunEnv(tmp, ["fx-gate"])
+    out, gate = tmp / "out", tmp / "gate"
+    gate.mkdir()
+    (gate / "open").write_text("")
+    res = env.run(out, "--cargo-jobs", "1", env={"FX_GATE_DIR": str(gate)})
+    check(res.code == 0, "built", res)
+    makeflags = gate_makeflags(gate)
+    check("fifo:" not in makeflags and "forge-jobserver" not in makeflags,
+          f"with --cargo-jobs cargo runs its own jobserver: {makeflags!r}", res)
+    env.stop()
+
+
 def test_spurious_failure_is_retried(tmp):
     env = RunEnv(tmp, ["fx-sleep"])
     out = tmp / "out"
@@ -272,5 +333,6 @@ def test_merge_refuses_other_queue_and_is_idempotent(tmp):
 
 if __name__ == "__main__":
     main([test_mixed_run_then_resume_torn_line_retry_failed, test_interrupt_then_resume,
-          test_killed_worker_is_an_internal_failure, test_spurious_failure_is_retried, test_full_disk_stops_scheduling,
+          test_killed_worker_is_an_internal_failure, test_sigkilled_runner_takes_its_builds_along,
+          test_cargo_jobs_opts_out_of_the_jobserver, test_spurious_failure_is_retried, test_full_disk_stops_scheduling,
           test_bad_arguments, test_merge_refuses_other_queue_and_is_idempotent])

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 namespace forge {
 namespace {
 using namespace test_run;
@@ -142,6 +144,57 @@ TEST(RunChildResult, UsageErrorsAreFatalAndWatchdogKillsAreTimeouts) {
   EXPECT_FALSE(hung.interrupted);
   EXPECT_EQ(hung.entry.reason, "timeout");
   EXPECT_TRUE(hung.entry.spurious);
+}
+
+TEST(RunChildResult, TokensMayBeLostOnlyWhenSomethingWasKilled) {
+  ChildExit normal;
+  normal.exit_code = 0;
+  EXPECT_FALSE(may_have_lost_tokens(normal, interpret(normal, result("built"))));
+  ChildExit failed;
+  failed.exit_code = 8;
+  EXPECT_FALSE(may_have_lost_tokens(failed, interpret(failed, result("failed", "compile-error"))));
+  EXPECT_TRUE(may_have_lost_tokens(failed, interpret(failed, result("failed", "timeout", true))))
+      << "forge build killed its cargo at the timeout";
+  EXPECT_TRUE(may_have_lost_tokens(failed, interpret(failed, result("failed", "out-of-memory", true))));
+  ChildExit signalled;
+  signalled.term_signal = SIGKILL;
+  EXPECT_TRUE(may_have_lost_tokens(signalled, interpret(signalled, std::nullopt)));
+  ChildExit watchdog;
+  watchdog.watchdog = true;
+  watchdog.exit_code = 0;
+  EXPECT_TRUE(may_have_lost_tokens(watchdog, interpret(watchdog, std::nullopt)));
+}
+
+TEST(RunChildResult, FieldsOfTheWrongTypeAreAFailureNotAnException) {
+  // Found by fuzz_child_result: nlohmann's value() throws type_error when a key holds another type.
+  ChildExit done;
+  done.exit_code = 8;
+  auto r = result("failed", "compile-error");
+  r["spurious"] = "yes";
+  r["details"] = 3;
+  JobOutcome o = interpret(done, r);
+  EXPECT_EQ(o.entry.reason, "compile-error");
+  EXPECT_FALSE(o.entry.spurious);
+  EXPECT_EQ(o.entry.details, "");
+  auto odd = result("built");
+  odd["crate"] = 7;
+  o = interpret(done, odd);
+  EXPECT_EQ(o.entry.status, "failed") << "not this job's result";
+  auto bad_exe = result("built");
+  bad_exe["executables"].push_back({{"name", "../evil"}});
+  o = interpret(ChildExit{0, 0, false, false}, bad_exe);
+  EXPECT_EQ(o.entry.executables, std::vector<std::string>{"hexyl"})
+      << "a name that is no file name is dropped";
+}
+
+TEST(RunChildResult, AnErrorLineWithInvalidUtf8StillMakesAWritableEntry) {
+  // Found by fuzz_child_result: the child's last error line may quote a crate's bytes; the journal line
+  // must still serialise (nlohmann throws on invalid UTF-8).
+  ChildExit exit;
+  exit.exit_code = 6;
+  const JobOutcome o = interpret(exit, std::nullopt, "forge: error: cannot unpack caf\xE9.rs\n");
+  EXPECT_EQ(o.entry.details, "cannot unpack caf\xEF\xBF\xBD.rs");
+  EXPECT_NO_THROW((void)journal_entry_to_json(o.entry).dump());
 }
 
 } // namespace

@@ -21,6 +21,12 @@ TEST(RunCratesBuilt, CompareVersions) {
   EXPECT_EQ(compare_versions("0.8.0", "0.8.0"), 0);
   EXPECT_NE(compare_versions("weird", "1.0.0"), 0);
   EXPECT_EQ(compare_versions("weird", "1.0.0"), -compare_versions("1.0.0", "weird")) << "still an order";
+  // Transitive across versions and text (found by fuzz_metadata: text order made 2.0.0 < 10.0.0 < 15
+  // < 2.0.0).
+  EXPECT_LT(compare_versions("2.0.0", "10.0.0"), 0);
+  EXPECT_LT(compare_versions("15", "10.0.0"), 0) << "a version beats text that is none";
+  EXPECT_LT(compare_versions("15", "2.0.0"), 0);
+  EXPECT_LT(compare_versions("15", "9"), 0) << "text among text";
 }
 
 TEST(RunCratesBuilt, NewerVersionReplacesOlderIsIgnoredSameVersionLatestWins) {

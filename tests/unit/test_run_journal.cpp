@@ -56,6 +56,38 @@ TEST(RunJournal, RejectsDamagedEntries) {
   EXPECT_FALSE(journal_entry_from_json(nlohmann::json::array()));
 }
 
+TEST(RunJournal, NamesThatWouldClimbOutOfADirectoryAreRefused) {
+  // A shard's journal reaches `forge merge`, which reads <dir>/<host>/<crate>/<version>/<exe>.json and writes
+  // metadata/<host>.json from these fields (found by the fuzz_journal target's invariant).
+  auto j = nlohmann::json::parse(journal_entry_to_json(entry("a", "1.0.0", "built")).dump());
+  ASSERT_TRUE(journal_entry_from_json(j));
+  for (const char *key : {"crate", "version", "target", "host"}) {
+    for (const char *value : {"..", ".", "", "../../etc", "a/b"}) {
+      auto forged = j;
+      forged[key] = value;
+      EXPECT_FALSE(journal_entry_from_json(forged)) << key << "=" << value;
+    }
+  }
+  auto exe = j;
+  exe["executables"] = {"ok", "../../../home/user/.bashrc"};
+  EXPECT_FALSE(journal_entry_from_json(exe));
+  EXPECT_TRUE(is_path_component("hexyl-0.8.0+build.1"));
+  EXPECT_FALSE(is_path_component(std::string("a\0b", 3)));
+}
+
+TEST(RunJournal, ADurationThatCannotBeWrittenBackIsRefused) {
+  // 1e308 s reads fine, but its rounding to milliseconds overflows to infinity, which JSON writes as null:
+  // forge merge would rewrite the line into one that no longer reads (found by fuzz_journal's round trip).
+  auto j = nlohmann::json::parse(journal_entry_to_json(entry("a", "1.0.0", "built")).dump());
+  for (double d : {1e308, -1.0, 4e9}) {
+    auto forged = j;
+    forged["duration_s"] = d;
+    EXPECT_FALSE(journal_entry_from_json(forged)) << d;
+  }
+  j["duration_s"] = 86400.5;
+  EXPECT_TRUE(journal_entry_from_json(j));
+}
+
 TEST(RunJournal, ReplaySkipsCorruptAndTornLinesAndKeepsTheLastPerJob) {
   const std::string text = line(entry("a", "1.0.0", "failed", "2025-06-01T00:00:01Z")) + "{not json\n" +
                            "\n" + line(entry("b", "1.0.0", "built")) +

@@ -22,6 +22,7 @@ case "$crate" in
   killed) kill -KILL $$;;
   stale) exit 3;;
   sleepy) exec sleep 60;;
+  env) echo "makeflags=[$CARGO_MAKEFLAGS] parent=[$FORGE_RUN_PARENT_PID]";;
 esac)";
 
 ChildCommand command(const TempDir &dir) {
@@ -138,6 +139,56 @@ TEST(RunProcessRunner, DestructorLeavesNoChildBehind) {
   }
   ASSERT_EQ(pids.size(), 1u);
   EXPECT_FALSE(alive(pids[0]));
+}
+
+TEST(RunProcessRunner, ChildrenGetTheJobserverAndTheirParentPid) {
+  TempDir dir("runner");
+  ChildCommand cmd = command(dir);
+  cmd.jobserver_tokens = 3;
+  cmd.jobserver_dir = dir.path();
+  ProcessRunner runner(cmd);
+  ASSERT_NE(runner.jobserver(), nullptr);
+  const std::string fifo = runner.jobserver()->fifo().string();
+  runner.start(1, job("env"));
+  ASSERT_EQ(wait_all(runner, 1).size(), 1u);
+  const std::string log = slurp(dir.path() / "logs/x86_64-Linux/env@1.0.0.log");
+  EXPECT_NE(log.find("makeflags=[-j4 --jobserver-auth=fifo:" + fifo + "]"), std::string::npos) << log;
+  EXPECT_NE(log.find("parent=[" + std::to_string(::getpid()) + "]"), std::string::npos) << log;
+}
+
+TEST(RunProcessRunner, WithoutAJobserverNoneIsCreated) {
+  TempDir dir("runner");
+  ProcessRunner runner(command(dir)); // jobserver_tokens < 0, as with --cargo-jobs
+  EXPECT_EQ(runner.jobserver(), nullptr);
+}
+
+TEST(RunProcessRunner, AKilledChildGetsTheNextJobsAFreshJobserver) {
+  TempDir dir("runner");
+  ChildCommand cmd = command(dir);
+  cmd.jobserver_tokens = 1;
+  cmd.jobserver_dir = dir.path();
+  ProcessRunner runner(cmd);
+  const std::filesystem::path first = runner.jobserver()->fifo();
+  runner.start(1, job("sleepy")); // started on the first jobserver, still running when it is replaced
+  runner.start(2, job("killed")); // its tokens (if it held any) are gone for good
+  std::map<uint64_t, JobOutcome> done;
+  for (int i = 0; i < 600 && done.empty(); ++i) {
+    for (auto &o : runner.wait(1.0)) {
+      done[o.id] = o;
+    }
+  }
+  ASSERT_EQ(done.size(), 1u);
+  ASSERT_TRUE(done.count(2));
+  const std::filesystem::path second = runner.jobserver()->fifo();
+  EXPECT_NE(second, first);
+  EXPECT_TRUE(std::filesystem::exists(first)) << "job 1 may still start rustc processes that open it";
+  runner.start(3, job("good"));
+  ASSERT_EQ(wait_all(runner, 1).size(), 1u);
+  EXPECT_EQ(runner.jobserver()->fifo(), second) << "a job that ended well keeps the jobserver";
+  runner.stop_all();
+  wait_all(runner, 1);
+  EXPECT_FALSE(std::filesystem::exists(first)) << "removed once its last client ended";
+  EXPECT_TRUE(std::filesystem::exists(second));
 }
 
 } // namespace

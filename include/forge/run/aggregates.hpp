@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace forge {
@@ -48,6 +49,8 @@ struct RunInfo {
 };
 
 nlohmann::ordered_json run_info_to_json(const RunInfo &info);
+// The text of a run.json; Error(data) naming `source` when it is malformed.
+RunInfo parse_run_info(std::string_view text, const std::string &source);
 // nullopt when the directory has no run.json; Error(data) when it is malformed.
 std::optional<RunInfo> read_run_info(const std::filesystem::path &dir);
 void write_run_info(const std::filesystem::path &dir, const RunInfo &info);

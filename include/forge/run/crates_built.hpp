@@ -39,7 +39,8 @@ struct CratesBuilt {
   [[nodiscard]] std::string updated_at() const; // the latest date, "" when empty
 };
 
-// Version order: semver precedence when both parse, else plain string order (deterministic either way).
+// Version order, a total order: semver precedence when both parse (ties by text), any version above text
+// that does not parse, text order among those.
 int compare_versions(std::string_view a, std::string_view b);
 
 // Folds one finished job in: a newer version of the crate replaces the entry, an older one is ignored, the
@@ -51,6 +52,8 @@ bool merge_index(CratesBuilt &into, const CratesBuilt &from);
 nlohmann::ordered_json crates_built_to_json(const CratesBuilt &built);
 // Throws Error(data) naming `source` for a wrong format or malformed entries.
 CratesBuilt crates_built_from_json(const nlohmann::json &j, const std::string &source);
+// The text of a CRATES_BUILT.json; Error(data) naming `source` when it is not one.
+CratesBuilt parse_crates_built(std::string_view text, const std::string &source);
 // A missing file is an empty index.
 CratesBuilt read_crates_built(const std::filesystem::path &path);
 void write_crates_built(const std::filesystem::path &path, const CratesBuilt &built);

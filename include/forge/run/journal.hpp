@@ -38,8 +38,14 @@ struct JournalEntry {
 // "crate@version target": how jobs are named in messages, retry.txt and the journal's keys.
 std::string job_id(std::string_view crate, std::string_view version, std::string_view target);
 
+// Whether `name` can be one component of a path: not empty, not "." or "..", no '/' and no NUL. A journal's
+// crate, version, target, host and executable names become paths (<dir>/<host>/<crate>/<version>/<exe>.json
+// read, metadata/<host>.json written), and journals arrive from other machines.
+bool is_path_component(std::string_view name);
+
 nlohmann::ordered_json journal_entry_to_json(const JournalEntry &e);
-// nullopt when a field is missing or has the wrong type (a damaged line).
+// nullopt when a field is missing or has the wrong type or value (a damaged or forged line): names that are
+// not path components, a negative or absurd duration.
 std::optional<JournalEntry> journal_entry_from_json(const nlohmann::json &j);
 
 struct JournalReplay {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace forge {
 
@@ -21,6 +22,9 @@ bool merge_record(HostMetadata &index, const nlohmann::ordered_json &record);
 
 // A JSON array, sorted by (pkg_id, pkg_name), one record per line (small git diffs).
 std::string render_host_metadata(const HostMetadata &index);
+// The text of a metadata/<host>.json (from a file, a git branch or another machine); a malformed one throws
+// Error(data) naming `source`.
+HostMetadata parse_host_metadata(std::string_view text, const std::string &source);
 // A missing file is empty; a malformed one throws Error(data) naming it.
 HostMetadata read_host_metadata(const std::filesystem::path &path);
 

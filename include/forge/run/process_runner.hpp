@@ -2,6 +2,7 @@
 // script or the OOM killer takes down one job, never the runner; the runner waits on all of them at once
 // (pidfds and a signal pipe in one ppoll) and turns whatever happened into a journal entry.
 #pragma once
+#include "forge/run/jobserver.hpp"
 #include "forge/run/scheduler.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,12 @@
 
 namespace forge {
 
+// Set by forge run in each child's environment to its own pid: a `forge build` that sees it asks the kernel
+// for SIGTERM when that parent dies (even by SIGKILL), so no build outlives its runner.
+inline constexpr const char *kRunParentEnv = "FORGE_RUN_PARENT_PID";
+// Where a jobserver-aware cargo finds the runner's jobserver.
+inline constexpr const char *kCargoMakeflagsEnv = "CARGO_MAKEFLAGS";
+
 struct ChildCommand {
   std::string program = "/proc/self/exe"; // the forge binary itself
   std::vector<std::string> global_args;   // before "build", e.g. --config FILE, --color never
@@ -28,6 +35,10 @@ struct ChildCommand {
   std::chrono::milliseconds grace{10 * 1000};           // forwarded as --grace
   bool keep_build_dir = false;
   std::filesystem::path build_root; // empty: forge build's default (<cache>/builds)
+  // >= 0: the children's cargo processes share one jobserver holding this many tokens (CARGO_MAKEFLAGS);
+  // < 0: none, each cargo keeps to its --jobs.
+  int jobserver_tokens = -1;
+  std::filesystem::path jobserver_dir; // where the jobserver's fifo goes (empty: the temporary directory)
 };
 
 // The argv of one job's child.
@@ -50,6 +61,15 @@ JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit,
                            const std::optional<nlohmann::json> &result, std::string_view child_log,
                            const std::string &started_at, double duration_s);
 
+// A child's result.json text as interpret_child takes it: nullopt, with a warning naming `source`, when it is
+// not JSON.
+std::optional<nlohmann::json> parse_child_result(std::string_view text, const std::string &source);
+
+// Whether a job's cargo may have died holding jobserver tokens (the child or its cargo was killed: a signal,
+// the watchdog, a build timeout, the OOM killer). A killed client never gives its tokens back, so the runner
+// then starts a fresh jobserver for the jobs that follow instead of running on a shrinking pool.
+bool may_have_lost_tokens(const ChildExit &exit, const JobOutcome &outcome);
+
 // The real runner. Installs SIGINT/SIGTERM handlers for its lifetime.
 class ProcessRunner final : public JobRunner {
 public:
@@ -66,6 +86,8 @@ public:
 
   // pid of each running child (for tests and the status display).
   [[nodiscard]] std::vector<int> running_pids() const;
+  // The jobserver new children get (nullptr when cmd.jobserver_tokens < 0).
+  [[nodiscard]] const Jobserver *jobserver() const { return jobserver_.get(); }
 
 private:
   struct Child;
@@ -75,6 +97,8 @@ private:
   int signal_read_ = -1;
   bool stopping_ = false;
   std::optional<double> kill_at_; // after stop_all: SIGKILL the stragglers then
+  // Shared with the children started on it: a replaced jobserver lives until its last client has ended.
+  std::shared_ptr<Jobserver> jobserver_;
 };
 
 } // namespace forge
