@@ -487,15 +487,40 @@ private:
     }
   }
 
+  // forge run's jobserver (a fifo named in CARGO_MAKEFLAGS) is bound into the sandbox and the variable let
+  // in, so that sandboxed cargos share the cores with the run's other jobs instead of each taking them all.
+  void share_jobserver(const std::vector<std::string> &host_env,
+                       std::vector<std::pair<std::string, std::string>> &set) {
+    constexpr std::string_view key = "CARGO_MAKEFLAGS=";
+    for (const auto &e : host_env) {
+      if (!e.starts_with(key)) {
+        continue;
+      }
+      const std::string value = e.substr(key.size());
+      const auto fifo = jobserver_fifo(value);
+      std::error_code ec;
+      if (!fifo || !fs::is_fifo(*fifo, ec)) {
+        log_ << "forge: sandbox: CARGO_MAKEFLAGS names no jobserver fifo; cargo uses its --jobs\n";
+        return;
+      }
+      if (std::find(layout_.rw_binds.begin(), layout_.rw_binds.end(), *fifo) == layout_.rw_binds.end()) {
+        layout_.rw_binds.push_back(*fifo);
+        log_ << fmt::format("forge: sandbox: sharing forge run's jobserver {}\n", fifo->string());
+      }
+      set.emplace_back("CARGO_MAKEFLAGS", value);
+    }
+  }
+
   // Runs `spec` (the builder's argv and environment) inside bwrap: the allow-listed environment with
   // HOME, TMPDIR and the cargo/rustup homes set, and the host's secrets still redacted from the log.
   void wrap_in_sandbox(ProcessSpec &spec) {
     const std::vector<std::string> host_env = spec.env;
-    spec.env = sandbox_environment(host_env, req_.sandbox.pass_env,
-                                   {{"HOME", (build_dir_ / "home").string()},
-                                    {"TMPDIR", "/tmp"},
-                                    {"CARGO_HOME", host_cargo_home().string()},
-                                    {"RUSTUP_HOME", host_rustup_home().string()}});
+    std::vector<std::pair<std::string, std::string>> set{{"HOME", (build_dir_ / "home").string()},
+                                                         {"TMPDIR", "/tmp"},
+                                                         {"CARGO_HOME", host_cargo_home().string()},
+                                                         {"RUSTUP_HOME", host_rustup_home().string()}};
+    share_jobserver(host_env, set);
+    spec.env = sandbox_environment(host_env, req_.sandbox.pass_env, set);
     spec.redact = secret_values(make_environment({}));
     spec.argv = bwrap_command(ctx_.probe.program, layout_, spec.argv);
     std::vector<std::string> names;

@@ -218,6 +218,19 @@ std::vector<std::string> sandbox_environment(const std::vector<std::string> &env
   return out;
 }
 
+std::optional<fs::path> jobserver_fifo(std::string_view makeflags) {
+  constexpr std::string_view key = "--jobserver-auth=fifo:";
+  std::optional<fs::path> found;
+  std::istringstream words{std::string(makeflags)};
+  for (std::string w; words >> w;) {
+    if (w.starts_with(key)) {
+      const fs::path p = w.substr(key.size());
+      found = p.is_absolute() ? std::optional<fs::path>(p) : std::nullopt;
+    }
+  }
+  return found;
+}
+
 std::vector<std::string> bwrap_command(const std::string &bwrap, const SandboxLayout &l,
                                        const std::vector<std::string> &command) {
   std::vector<std::string> argv{bwrap,           "--die-with-parent", "--new-session", "--unshare-pid",
@@ -257,6 +270,9 @@ std::vector<std::string> bwrap_command(const std::string &bwrap, const SandboxLa
   }
   for (const auto &[source, dest] : l.ro_files) {
     binds.push_back({source, dest, false});
+  }
+  for (const auto &p : l.rw_binds) {
+    binds.push_back({p, p, true});
   }
   binds.push_back({l.build_dir, l.build_dir, true});
   std::stable_sort(binds.begin(), binds.end(),

@@ -53,6 +53,14 @@ Jobserver::Jobserver(int tokens, const fs::path &parent) : tokens_(std::max(toke
     ::rmdir(dir_.c_str());
     fail(ExitCode::io, "cannot create the jobserver fifo {}: {}", fifo_.string(), errno_text(err));
   }
+  // Sandboxed builds run as another uid and see the fifo alone (bound into their /tmp): it is open to all,
+  // while on the host the 0700 directory keeps other users out.
+  if (::chmod(fifo_.c_str(), 0666) != 0) {
+    const int err = errno;
+    ::unlink(fifo_.c_str());
+    ::rmdir(dir_.c_str());
+    fail(ExitCode::io, "cannot open up the jobserver fifo {}: {}", fifo_.string(), errno_text(err));
+  }
   fd_ = ::open(fifo_.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd_ < 0) {
     const int err = errno;

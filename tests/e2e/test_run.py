@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import runenv
-from harness import check, expect_error, forge_bin, load_json, main
+from harness import SkipTest, check, expect_error, forge_bin, load_json, main
 from runenv import HOST, HOST_TRIPLE, RunEnv, children_of, job, journal, procs_with_env
 
 try:
@@ -217,7 +217,7 @@ def gate_makeflags(gate):
 def test_sigkilled_runner_takes_its_builds_along(tmp):
     """cargo draws from forge run's jobserver (the fifo it made), and when forge run is SIGKILLed mid-build its
     forge build child gets SIGTERM from the kernel and stops its cargo: nothing of the run is left running."""
-    env = RunEnv(tmp, ["fx-gate", "fx-ok"])
+    env = RunEnv(tmp, ["fx-gate", "fx-ok"], sandbox="none")  # fx-gate: see above
     out, gate = tmp / "out", tmp / "gate"
     gate.mkdir()
     marker = uuid.uuid4().hex
@@ -252,8 +252,25 @@ def test_sigkilled_runner_takes_its_builds_along(tmp):
     env.stop()
 
 
+def test_sandboxed_jobs_share_the_jobserver(tmp):
+    """Inside bwrap, cargo still draws from forge run's jobserver: the fifo is bound into the sandbox."""
+    env = RunEnv(tmp, ["fx-gate"])  # forge's default sandbox: bwrap where it works
+    out = tmp / "out"
+    res = env.run(out, "--jobs", "1")
+    check(res.code == 0, "built", res)
+    result = load_json(out / HOST / "fx-gate" / "0.1.0" / "result.json")
+    if result["sandbox"] != "bwrap":
+        raise SkipTest(f"no bwrap sandbox here: {result['sandbox_reason']}")
+    log = (out / HOST / "fx-gate" / "0.1.0" / "build.log").read_text(errors="replace")
+    check("sharing forge run's jobserver" in log, "forge build binds the fifo into the sandbox", res)
+    line = next((x for x in log.splitlines() if "fx-gate: CARGO_MAKEFLAGS=" in x), "")
+    check("--jobserver-auth=fifo:" in line and "forge-jobserver-" in line,
+          f"the sandboxed cargo used forge run's jobserver: {line!r}", res)
+    env.stop()
+
+
 def test_cargo_jobs_opts_out_of_the_jobserver(tmp):
-    env = RunEnv(tmp, ["fx-gate"])
+    env = RunEnv(tmp, ["fx-gate"], sandbox="none")  # fx-gate: see above
     out, gate = tmp / "out", tmp / "gate"
     gate.mkdir()
     (gate / "open").write_text("")
@@ -334,5 +351,6 @@ def test_merge_refuses_other_queue_and_is_idempotent(tmp):
 if __name__ == "__main__":
     main([test_mixed_run_then_resume_torn_line_retry_failed, test_interrupt_then_resume,
           test_killed_worker_is_an_internal_failure, test_sigkilled_runner_takes_its_builds_along,
-          test_cargo_jobs_opts_out_of_the_jobserver, test_spurious_failure_is_retried, test_full_disk_stops_scheduling,
+          test_sandboxed_jobs_share_the_jobserver, test_cargo_jobs_opts_out_of_the_jobserver,
+          test_spurious_failure_is_retried, test_full_disk_stops_scheduling,
           test_bad_arguments, test_merge_refuses_other_queue_and_is_idempotent])

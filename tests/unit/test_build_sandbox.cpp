@@ -203,6 +203,30 @@ TEST(BwrapCommand, NestedBindsComeAfterTheirParents) {
             index_of(argv, {"--bind", "/srv/cache/builds/x", "/srv/cache/builds/x"}));
 }
 
+TEST(BwrapCommand, TheJobserverFifoIsBoundWritableAfterTheFreshTmp) {
+  auto l = layout(5);
+  l.rw_binds = {"/tmp/forge-jobserver-Ab12/fifo"};
+  const Argv argv = forge::bwrap_command("bwrap", l, {"true"});
+  const auto tmpfs = index_of(argv, {"--tmpfs", "/tmp"});
+  const auto dir = index_of(argv, {"--perms", "0755", "--dir", "/tmp/forge-jobserver-Ab12"});
+  const auto bind = index_of(argv, {"--bind", "/tmp/forge-jobserver-Ab12/fifo", "/tmp/forge-jobserver-Ab12/fifo"});
+  ASSERT_GE(tmpfs, 0);
+  ASSERT_GE(dir, 0);
+  ASSERT_GE(bind, 0);
+  EXPECT_LT(tmpfs, dir);
+  EXPECT_LT(dir, bind);
+}
+
+TEST(JobserverFifo, FoundInMakeflagsOnlyAsAnAbsoluteFifoPath) {
+  EXPECT_EQ(forge::jobserver_fifo("-j3 --jobserver-auth=fifo:/tmp/forge-jobserver-x/fifo"),
+            fs::path("/tmp/forge-jobserver-x/fifo"));
+  EXPECT_EQ(forge::jobserver_fifo("-j2 --jobserver-auth=fifo:/a/one --jobserver-auth=fifo:/b/two"),
+            fs::path("/b/two"));
+  EXPECT_EQ(forge::jobserver_fifo("-j2 --jobserver-auth=3,4"), std::nullopt);
+  EXPECT_EQ(forge::jobserver_fifo("-j2 --jobserver-auth=fifo:relative/fifo"), std::nullopt);
+  EXPECT_EQ(forge::jobserver_fifo(""), std::nullopt);
+}
+
 TEST(BwrapCommand, NotRootUsesAUserNamespaceWithoutNestedOnes) {
   const Argv argv = forge::bwrap_command("bwrap", layout(0), {"cargo"});
   EXPECT_TRUE(has(argv, {"--unshare-user", "--disable-userns"}));

@@ -65,6 +65,11 @@ std::vector<std::string> sandbox_environment(const std::vector<std::string> &env
                                              const std::vector<std::string> &pass,
                                              const std::vector<std::pair<std::string, std::string>> &set);
 
+// The fifo of a `--jobserver-auth=fifo:PATH` in a MAKEFLAGS-style value (the last one wins, as in make);
+// nullopt when there is none or it is not an absolute path. Other jobserver styles (inherited file
+// descriptors) cannot cross into the sandbox.
+std::optional<std::filesystem::path> jobserver_fifo(std::string_view makeflags);
+
 // Everything bwrap needs to know to build one crate.
 struct SandboxLayout {
   std::filesystem::path build_dir; // bound read-write: the only host directory the build can change
@@ -73,6 +78,8 @@ struct SandboxLayout {
   std::vector<std::filesystem::path> ro_binds;
   // Files shown at another path, read-only: (host source, path inside), e.g. a sanitised cargo config.
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> ro_files;
+  // Bound read-write at their own path: forge run's jobserver fifo, so that sandboxed cargos share the cores.
+  std::vector<std::filesystem::path> rw_binds;
   // The host's root entries besides /usr: (name, symlink target) for merged-/usr links such as /bin ->
   // usr/bin; an empty target means a real directory, bound read-only.
   std::vector<std::pair<std::string, std::string>> root_entries;
