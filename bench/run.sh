@@ -10,7 +10,8 @@
 #    served offline by the tests' loopback registry, built by `forge run --jobs 2` vs a plain shell-style loop
 #    that runs the same cargo commands (argv from forge's result.json, forge's RUSTFLAGS and profile variables,
 #    cargo --jobs = all cores) one after another. Prints the median wall-time ratio and the CPU utilisation
-#    (children's user+sys CPU time / (wall x cores)) of each side.
+#    (the machine's busy CPU time during each side, from /proc/stat, / (wall x cores): sandboxed builds' CPU
+#    never reaches forge's rusage).
 #
 # Environment: FORGE_BIN (default ./build/src/forge), RUNS (default 3), N (default 300), SLEEP (default 0),
 # BUILDS (default 0), CARGO_JOBS (passed as forge run --cargo-jobs in the builds part; default: none, every

@@ -15,8 +15,19 @@ TARGET = "x86_64-unknown-linux-gnu"
 CORES = os.cpu_count() or 1
 
 
+def busy_seconds():
+    """CPU time the whole machine has spent busy (all cores, /proc/stat). Builds inside bwrap run in their own
+    pid namespace, whose processes are reaped there: their CPU never reaches forge's rusage, so the
+    utilisation of both sides is measured machine-wide instead (other load on the machine counts too)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(argv, env=None, cwd=None):
-    """-> (wall seconds, peak RSS KiB, children's user+sys CPU seconds) of one command and its descendants."""
+    """-> (wall seconds, peak RSS KiB, machine-wide busy CPU seconds during it) of one command."""
+    busy0 = busy_seconds()
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                          env=env, cwd=cwd)
@@ -26,7 +37,7 @@ def measure(argv, env=None, cwd=None):
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         sys.exit(f"bench: {' '.join(map(str, argv))} failed with exit {code}\n{err[-3000:]}")
-    return wall, ru.ru_maxrss, ru.ru_utime + ru.ru_stime
+    return wall, ru.ru_maxrss, busy_seconds() - busy0
 
 
 def write_queue(path, crates):
@@ -123,9 +134,11 @@ def real_builds():
             for name, version, _ in crates:
                 res = json.loads((out / "x86_64-Linux" / name / version / "result.json").read_text())
                 argv = [a if prev != "--jobs" else str(CORES) for prev, a in zip([""] + res["argv"], res["argv"])]
+                # forge's first phase (cargo fetch: it writes the Cargo.lock the --locked build follows).
+                fetch = " ".join(res.get("fetch_argv") or ["true"])
                 src = tmp / f"loop-{r}" / name
                 lines += [f"mkdir -p {src}", f"tar xzf {reg.crate_file(name, version)} -C {src}",
-                          f"(cd {src}/{name}-{version} && CARGO_TARGET_DIR={src}/target {' '.join(argv)}) "
+                          f"(cd {src}/{name}-{version} && {fetch} && CARGO_TARGET_DIR={src}/target {' '.join(argv)}) "
                           ">/dev/null 2>&1 || true"]
             script.write_text("\n".join(lines) + "\n")
             loop_env = dict(env)
@@ -146,7 +159,10 @@ def real_builds():
                   f"loop {wall2:6.1f}s ({util['sequential loop'][-1]:.0%} CPU)", flush=True)
     finally:
         reg.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if os.environ.get("KEEP") == "1":
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
     med = {k: statistics.median(v) for k, v in walls.items()}
     # Each pair ran back to back, so its ratio is the least disturbed by whatever else the machine does.
     ratios = [f / l for f, l in zip(walls["forge run --jobs 2"], walls["sequential loop"])]

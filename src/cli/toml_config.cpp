@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <cstdlib>
+#include <set>
 #include <sstream>
 
 namespace forge::cli {
@@ -64,6 +65,31 @@ void collect(const toml::table &table, std::vector<std::string> parents, std::ve
   }
 }
 
+// forge doctor judges the settings a build would use: for the keys the two share, [doctor] falls back to
+// [build], so that one forge.toml describes the build once.
+void inherit_build_settings(std::vector<CLI::ConfigItem> &items) {
+  static const std::set<std::string> shared = {"target", "toolchain", "cargo", "cross",
+                                               "linker", "out",       "bwrap"};
+  const auto in = [](const CLI::ConfigItem &i, const char *section) {
+    return i.parents.size() == 1 && i.parents.front() == section;
+  };
+  std::set<std::string> own;
+  for (const auto &i : items) {
+    if (in(i, "doctor")) {
+      own.insert(i.name);
+    }
+  }
+  std::vector<CLI::ConfigItem> extra;
+  for (const auto &i : items) {
+    if (in(i, "build") && shared.count(i.name) != 0 && own.count(i.name) == 0) {
+      CLI::ConfigItem copy = i;
+      copy.parents = {"doctor"};
+      extra.push_back(std::move(copy));
+    }
+  }
+  items.insert(items.end(), extra.begin(), extra.end());
+}
+
 } // namespace
 
 std::string TomlConfig::to_config(const CLI::App *app, bool default_also, bool /*write_description*/,
@@ -100,6 +126,7 @@ std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream &input) const 
   try {
     const toml::table table = toml::parse(ss.str());
     collect(table, {}, result);
+    inherit_build_settings(result);
   } catch (const toml::parse_error &e) {
     const auto &where = e.source().begin;
     throw CLI::ConfigError("line " + std::to_string(where.line) + ", column " + std::to_string(where.column) +

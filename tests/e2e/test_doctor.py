@@ -74,6 +74,22 @@ def test_nothing_can_build_exits_9(tmp):
     check(q.code == 9 and "nothing can be built here" in q.out, "quiet still explains exit 9", q)
 
 
+def test_doctor_takes_the_build_settings_from_forge_toml(tmp):
+    env = bare_env(tmp)
+    conf = tmp / "forge.toml"
+    conf.write_text('[build]\ncargo = "/nonexistent/build-cargo"\ntarget = ["x86_64"]\n')
+    r = run_forge("--config", conf, "doctor", "--out", tmp / "out", env=env, timeout=300)
+    check(r.code == 9 and "cargo program '/nonexistent/build-cargo' not found" in r.out,
+          "[build] settings are what doctor judges", r)
+    conf.write_text('[build]\ncargo = "/nonexistent/build-cargo"\n[doctor]\ncargo = "/nonexistent/doctor-cargo"\n')
+    r = run_forge("--config", conf, "doctor", "--out", tmp / "out", env=env, timeout=300)
+    check("'/nonexistent/doctor-cargo' not found" in r.out and "build-cargo" not in r.out,
+          "[doctor] wins over [build]", r)
+    r = run_forge("--config", conf, "doctor", "--cargo", "/nonexistent/cli-cargo", "--out", tmp / "out", env=env,
+                  timeout=300)
+    check("'/nonexistent/cli-cargo' not found" in r.out, "the command line wins over both", r)
+
+
 def test_cross_with_an_answering_engine_can_build(tmp):
     bindir = tmp / "bin"
     bindir.mkdir()
@@ -104,5 +120,6 @@ def test_unknown_target_is_a_usage_error(tmp):
 
 if __name__ == "__main__":
     main([test_host_target_can_build_with_stable, test_json_report_plans_all_four_targets,
+          test_doctor_takes_the_build_settings_from_forge_toml,
           test_nothing_can_build_exits_9, test_cross_with_an_answering_engine_can_build,
           test_unknown_target_is_a_usage_error])

@@ -209,7 +209,8 @@ TEST(BwrapCommand, TheJobserverFifoIsBoundWritableAfterTheFreshTmp) {
   const Argv argv = forge::bwrap_command("bwrap", l, {"true"});
   const auto tmpfs = index_of(argv, {"--tmpfs", "/tmp"});
   const auto dir = index_of(argv, {"--perms", "0755", "--dir", "/tmp/forge-jobserver-Ab12"});
-  const auto bind = index_of(argv, {"--bind", "/tmp/forge-jobserver-Ab12/fifo", "/tmp/forge-jobserver-Ab12/fifo"});
+  const auto bind =
+      index_of(argv, {"--bind", "/tmp/forge-jobserver-Ab12/fifo", "/tmp/forge-jobserver-Ab12/fifo"});
   ASSERT_GE(tmpfs, 0);
   ASSERT_GE(dir, 0);
   ASSERT_GE(bind, 0);
