@@ -11,7 +11,7 @@ JOBS=${JOBS:-1}
 TARGETS=${TARGETS:-"csv pg_types index queue unpack journal crates_built metadata child_result run_info"}
 CXX=${CXX:-clang++-14} CC=${CC:-clang-14} cmake -S "$ROOT" -B "$ROOT/build-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DFORGE_TESTS=OFF -DFORGE_FUZZ=ON >/dev/null
-cmake --build "$ROOT/build-fuzz" -j"$(nproc)" >/dev/null
+cmake --build "$ROOT/build-fuzz" -j"$(nproc)" --target forge_fuzz_all >/dev/null
 CACHE=$ROOT/bench/.cache/fuzz
 mkdir -p "$CACHE/artifacts"
 status=0

@@ -30,6 +30,6 @@ fi
 if [[ ${FORGE_SKIP_FUZZ:-0} != 1 ]]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFORGE_TESTS=OFF \
     -DFORGE_FUZZ=ON -DFORGE_FUZZ_SECONDS="${FORGE_FUZZ_SECONDS:-15}" >/dev/null
-  cmake --build build-fuzz -j"$jobs"
+  cmake --build build-fuzz -j"$jobs" --target forge_fuzz_all
   ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
 fi
