@@ -168,6 +168,9 @@ json result_json(const JobContext &ctx, const TargetOutcome &t, const std::vecto
          {"duration_s", std::round(duration * 1000) / 1000},
          {"log", "build.log"},
          {"executables", exes}};
+  if (!t.missing_bins.empty()) {
+    j["missing_bins"] = t.missing_bins;
+  }
   if (t.failure && !t.failure->libraries.empty()) {
     j["libraries"] = t.failure->libraries;
   }
@@ -364,6 +367,22 @@ private:
     collect(ok_inv->collect_dir, manifest);
   }
 
+  // A failed attempt can still have finished some binaries (with --all-features, one bin builds while
+  // another fails); the next attempt must not leave them to be collected as its own. Only the top level
+  // goes: cargo links the outputs there again from deps/ even for units it does not rebuild.
+  static void remove_uplifted_files(const fs::path &dir) {
+    std::error_code ec;
+    std::vector<fs::path> stale;
+    for (const auto &entry : fs::directory_iterator(dir, ec)) {
+      if (!fs::is_directory(entry.symlink_status(ec))) {
+        stale.push_back(entry.path());
+      }
+    }
+    for (const auto &p : stale) {
+      fs::remove(p, ec);
+    }
+  }
+
   BuildInvocation attempt(const fs::path &crate_dir, FeatureSet features, bool locked) {
     ++attempts_;
     const fs::path target_dir = build_dir_ / "target";
@@ -373,6 +392,7 @@ private:
     BuilderSettings settings = req_.settings;
     settings.offline = settings.offline || two_phase_;
     BuildInvocation inv = make_invocation(settings, out_.target, features, locked, target_dir, artifact_dir);
+    remove_uplifted_files(inv.collect_dir);
     argv_ = inv.argv;
     feature_mode_ = feature_set_name(features);
     ProcessSpec spec;
@@ -537,7 +557,6 @@ private:
   }
 
   void collect(const fs::path &dir, const CrateManifest &manifest) {
-    (void)manifest;
     std::error_code ec;
     const uint16_t machine = elf_machine_for_triple(out_.target.triple);
     std::vector<fs::path> exes;
@@ -587,6 +606,16 @@ private:
       out_.failure =
           simple_failure("not-static", "dynamically linked: " + fmt::format("{}", fmt::join(dynamic, "; ")));
       return;
+    }
+    // Typically a feature-gated tool lost when --all-features failed and default features built: the
+    // package is still published, but the maintainer should know what it lacks.
+    std::vector<std::string> names;
+    for (const auto &e : out_.executables) {
+      names.push_back(e.name);
+    }
+    out_.missing_bins = missing_declared_bins(manifest, names);
+    for (const auto &m : out_.missing_bins) {
+      log_ << "forge: declared [[bin]] " << m << " was not built\n";
     }
     write_package(exes);
   }

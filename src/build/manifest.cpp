@@ -18,7 +18,8 @@ CrateManifest read_manifest(const fs::path &crate_dir) {
   try {
     table = toml::parse_file(path.string());
   } catch (const toml::parse_error &e) {
-    fail(ExitCode::data, "{}:{}: invalid Cargo.toml: {}", path.string(), e.source().begin.line, e.description());
+    fail(ExitCode::data, "{}:{}: invalid Cargo.toml: {}", path.string(), e.source().begin.line,
+         e.description());
   }
   const auto *package = table["package"].as_table();
   if (package == nullptr) {
@@ -36,7 +37,15 @@ CrateManifest read_manifest(const fs::path &crate_dir) {
     for (const auto &b : *bins) {
       if (const auto *t = b.as_table()) {
         if (auto n = (*t)["name"].value<std::string>()) {
-          m.bins.push_back(*n);
+          DeclaredBin bin{*n, {}};
+          if (const auto *req = (*t)["required-features"].as_array()) {
+            for (const auto &f : *req) {
+              if (const auto *v = f.as_string()) {
+                bin.required_features.push_back(v->get());
+              }
+            }
+          }
+          m.bins.push_back(std::move(bin));
         }
       }
     }
@@ -44,6 +53,26 @@ CrateManifest read_manifest(const fs::path &crate_dir) {
   std::error_code ec;
   m.has_lock = fs::exists(crate_dir / "Cargo.lock", ec);
   return m;
+}
+
+std::vector<std::string> missing_declared_bins(const CrateManifest &manifest,
+                                               const std::vector<std::string> &built) {
+  std::vector<std::string> missing;
+  for (const auto &b : manifest.bins) {
+    if (std::find(built.begin(), built.end(), b.name) != built.end()) {
+      continue;
+    }
+    std::string text = b.name;
+    if (!b.required_features.empty()) {
+      text += " (required-features: ";
+      for (size_t i = 0; i < b.required_features.size(); ++i) {
+        text += (i == 0 ? "" : ", ") + b.required_features[i];
+      }
+      text += ")";
+    }
+    missing.push_back(std::move(text));
+  }
+  return missing;
 }
 
 std::vector<std::string> normalise_crate(const fs::path &crate_dir) {
@@ -70,7 +99,8 @@ std::string collect_license_text(const fs::path &crate_dir, const CrateManifest 
       continue;
     }
     std::string upper = entry.path().filename().string();
-    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
     if (upper.rfind("LICENSE", 0) == 0 || upper.rfind("LICENCE", 0) == 0 || upper.rfind("COPYING", 0) == 0 ||
         upper == "UNLICENSE") {
       files.insert(entry.path());
@@ -97,4 +127,4 @@ std::string collect_license_text(const fs::path &crate_dir, const CrateManifest 
   return out;
 }
 
-}  // namespace forge
+} // namespace forge

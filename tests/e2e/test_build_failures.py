@@ -278,6 +278,14 @@ def test_features_retry_with_default_and_keeps_locked(tmp):
     check(all(t.split().count("--locked") == 1 for t in tried), f"--locked kept on both attempts: {tried}", r)
     check("--all-features failed (compile-error); retrying with default features" in log, "the log says why", r)
     check(buildenv.elf_info(d / "fx-features")["interp"] is None, "the executable is collected", r)
+    check(res.get("missing_bins") == ["fx-features-extra (required-features: broken)"],
+          f"the feature-gated binary lost with default features is named: {res.get('missing_bins')}", r)
+    check("forge: declared [[bin]] fx-features-extra (required-features: broken) was not built" in log,
+          "and the log says so", r)
+    # The --all-features attempt links fx-features-extra before fx-features fails: that binary of a failed
+    # attempt must not be collected by the next one.
+    check(not (d / "fx-features-extra").exists() and [x["name"] for x in res["executables"]] == ["fx-features"],
+          f"nothing from the failed attempt is packaged: {res['executables']}", r)
 
 
 def test_all_features_only_fails_and_says_so(tmp):

@@ -56,6 +56,7 @@ struct TargetOutcome {
   std::optional<Failure> failure;
   std::filesystem::path dir; // <out>/<host>/<crate>/<version>
   std::vector<ExecutableInfo> executables;
+  std::vector<std::string> missing_bins; // declared [[bin]]s the successful build did not produce
 };
 
 struct BuildOutcome {
