@@ -191,6 +191,11 @@ std::optional<int64_t> parse_timestamp(std::string_view text) {
       return std::nullopt;
   }
   const int64_t seconds = *days * seconds_per_day + hh * 3'600 + mm * 60 + ss - offset_seconds;
+  // An offset can carry a 4-digit year past 9999 or before 0000 in UTC, which RFC 3339 output cannot
+  // show (found by fuzz_pg_types: "9999-12-31 23:59:59-05").
+  if (seconds < days_from_civil(0, 1, 1) * seconds_per_day ||
+      seconds >= days_from_civil(10000, 1, 1) * seconds_per_day)
+    return std::nullopt;
   return seconds * micros_per_second + fraction;
 }
 

@@ -72,6 +72,18 @@ TEST(PgTypes, TimestampCalendar) {
   EXPECT_EQ(parse_date("2024-02-29"), parse_timestamp("2024-02-29 00:00:00+00"));
 }
 
+TEST(PgTypes, TimestampStaysWithinFourDigitYearsInUtc) {
+  // RFC 3339 output (queue.json) has 4-digit years: an offset may not carry an instant out of them.
+  EXPECT_EQ(parse_timestamp("9999-12-31 23:59:59.9999-05"), std::nullopt);
+  EXPECT_EQ(parse_timestamp("0000-01-01 00:30:00+01"), std::nullopt);
+  const auto last = parse_timestamp("9999-12-31 23:59:59.999999");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(format_rfc3339(*last), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(parse_timestamp("9999-12-31 18:59:59+00").has_value(), true);
+  EXPECT_EQ(parse_timestamp("9999-12-31 18:59:59-05"), parse_timestamp("9999-12-31 23:59:59"));
+  EXPECT_TRUE(parse_timestamp("0000-01-01 01:00:00+01").has_value());
+}
+
 TEST(PgTypes, TimestampRejectsGarbage) {
   for (const char *bad : {"",
                           "2017",
