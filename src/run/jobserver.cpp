@@ -97,6 +97,17 @@ bool Jobserver::try_acquire() {
   }
 }
 
+int Jobserver::count_free() {
+  int n = 0;
+  while (n <= tokens_ && try_acquire()) {
+    ++n;
+  }
+  for (int i = 0; i < n; ++i) {
+    release();
+  }
+  return n;
+}
+
 void Jobserver::release() {
   // make's tokens are '+'; the fifo holds far more than any token count, so this never blocks.
   while (::write(fd_, "+", 1) < 0 && errno == EINTR) {

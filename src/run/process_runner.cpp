@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -306,6 +307,12 @@ void ProcessRunner::stop_all() {
   kill_at_ = now() + std::chrono::duration<double>(cmd_.grace).count() + kKillMargin;
 }
 
+bool ProcessRunner::other_client_of(const std::shared_ptr<Jobserver> &js, const Child &c) const {
+  return std::any_of(children_.begin(), children_.end(), [&](const auto &entry) {
+    return entry.second.get() != &c && entry.second->pid > 0 && entry.second->jobserver == js;
+  });
+}
+
 void ProcessRunner::reap(Child &c, int status, std::vector<JobOutcome> &out) {
   ChildExit exit;
   if (WIFEXITED(status)) {
@@ -326,14 +333,22 @@ void ProcessRunner::reap(Child &c, int status, std::vector<JobOutcome> &out) {
   }
   JobOutcome o = interpret_child(c.spec, exit, result, read_tail(c.log, kLogTail), c.started_at, duration);
   o.id = c.id;
-  if (c.jobserver && c.jobserver == jobserver_ && !stopping_ && may_have_lost_tokens(exit, o)) {
-    try {
-      jobserver_ = std::make_shared<Jobserver>(cmd_.jobserver_tokens, cmd_.jobserver_dir);
-      spdlog::debug(
-          "{}: its cargo may have died holding jobserver tokens: a fresh jobserver for the next jobs",
-          c.spec.job.id());
-    } catch (const Error &e) {
-      spdlog::warn("{}: keeping the current jobserver, which may have lost tokens", e.what());
+  if (c.jobserver && c.jobserver == jobserver_ && !stopping_) {
+    // A killed cargo may have died holding tokens. A build that ended normally can still have kept some (a
+    // build script that reads the fifo) or added some: when it was the last client, the count tells.
+    const char *why = nullptr;
+    if (may_have_lost_tokens(exit, o)) {
+      why = "its cargo may have died holding jobserver tokens";
+    } else if (!other_client_of(jobserver_, c) && jobserver_->count_free() != jobserver_->tokens()) {
+      why = "it ended with the jobserver's tokens miscounted";
+    }
+    if (why != nullptr) {
+      try {
+        jobserver_ = std::make_shared<Jobserver>(cmd_.jobserver_tokens, cmd_.jobserver_dir);
+        spdlog::debug("{}: {}: a fresh jobserver for the next jobs", c.spec.job.id(), why);
+      } catch (const Error &e) {
+        spdlog::warn("{}: keeping the current jobserver, which may have lost tokens", e.what());
+      }
     }
   }
   o.entry.finished_at = pg::format_rfc3339(wall_micros());

@@ -4,8 +4,10 @@
 #include "forge/run/process_runner.hpp"
 #include "run_fixtures.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <map>
 
@@ -23,6 +25,8 @@ case "$crate" in
   stale) exit 3;;
   sleepy) exec sleep 60;;
   env) echo "makeflags=[$CARGO_MAKEFLAGS] parent=[$FORGE_RUN_PARENT_PID]";;
+  thief) head -c1 "${CARGO_MAKEFLAGS##*fifo:}" >/dev/null;;
+  giver) printf + >> "${CARGO_MAKEFLAGS##*fifo:}";;
 esac)";
 
 ChildCommand command(const TempDir &dir) {
@@ -51,6 +55,24 @@ std::map<uint64_t, JobOutcome> wait_all(ProcessRunner &runner, std::size_t count
     }
   }
   return done;
+}
+
+// Tokens in a jobserver fifo, counted as a client would take them (and given back).
+int free_tokens(const std::filesystem::path &fifo) {
+  const int fd = ::open(fifo.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    return -1;
+  }
+  int n = 0;
+  char c = 0;
+  while (::read(fd, &c, 1) == 1) {
+    ++n;
+  }
+  for (int i = 0; i < n; ++i) {
+    (void)!::write(fd, "+", 1);
+  }
+  ::close(fd);
+  return n;
 }
 
 bool alive(int pid) {
@@ -189,6 +211,24 @@ TEST(RunProcessRunner, AKilledChildGetsTheNextJobsAFreshJobserver) {
   wait_all(runner, 1);
   EXPECT_FALSE(std::filesystem::exists(first)) << "removed once its last client ended";
   EXPECT_TRUE(std::filesystem::exists(second));
+}
+
+TEST(RunProcessRunner, AJobThatKeptOrAddedTokensGetsTheNextJobsAFreshJobserver) {
+  for (const char *crate : {"thief", "giver"}) {
+    TempDir dir("runner");
+    ChildCommand cmd = command(dir);
+    cmd.jobserver_tokens = 2;
+    cmd.jobserver_dir = dir.path();
+    ProcessRunner runner(cmd);
+    const std::filesystem::path first = runner.jobserver()->fifo();
+    runner.start(1, job("good"));
+    ASSERT_EQ(wait_all(runner, 1).size(), 1u);
+    EXPECT_EQ(runner.jobserver()->fifo(), first) << "a job that left the tokens alone keeps the jobserver";
+    runner.start(2, job(crate)); // exits normally, one token taken away or one too many
+    ASSERT_EQ(wait_all(runner, 1).size(), 1u);
+    ASSERT_NE(runner.jobserver()->fifo(), first) << crate;
+    EXPECT_EQ(free_tokens(runner.jobserver()->fifo()), 2) << crate;
+  }
 }
 
 } // namespace

@@ -28,6 +28,9 @@ public:
   // Takes a free token without waiting (false when none is free); give it back with release().
   bool try_acquire();
   void release();
+  // The free tokens, counted by taking them and giving them back (at most tokens() + 1 are taken). Exact only
+  // while no client runs: then anything but tokens() means a client kept or added some.
+  int count_free();
 
 private:
   int tokens_ = 0;
