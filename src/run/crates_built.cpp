@@ -5,6 +5,7 @@
 #include "forge/select/semver.hpp"
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"
+#include "forge/util/json_read.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -204,7 +205,7 @@ json crates_built_to_json(const CratesBuilt &built) {
 }
 
 CratesBuilt crates_built_from_json(const nlohmann::json &j, const std::string &source) {
-  if (!j.is_object() || j.value("format", "") != kCratesBuiltFormat) {
+  if (!j.is_object() || string_or(j, "format") != kCratesBuiltFormat) {
     fail(ExitCode::data, "{}: not a forge CRATES_BUILT file (format is not {})", source, kCratesBuiltFormat);
   }
   CratesBuilt built;

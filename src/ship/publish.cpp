@@ -3,6 +3,7 @@
 #include "forge/ship/publish.hpp"
 
 #include "forge/util/fs.hpp"
+#include "forge/util/json_read.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -55,15 +56,16 @@ void verify_manifest(OciClient &client, const PublishItem &item, const std::stri
   } catch (const nlohmann::json::exception &) {
     fail(ExitCode::registry, "the manifest read back from {} is not JSON", where);
   }
-  const std::string bsum = manifest.value("/annotations/dev.pkgforge.soar.bsum"_json_pointer, std::string());
+  const std::string bsum = string_at_pointer_or(manifest, "/annotations/dev.pkgforge.soar.bsum"_json_pointer);
   if (bsum != item.bsum) {
     fail(ExitCode::registry, "the manifest read back from {} has bsum '{}', expected {}", where, bsum,
          item.bsum);
   }
   bool titled = false;
-  for (const auto &layer : manifest.value("layers", ordered_json::array())) {
-    if (layer.value("/annotations/org.opencontainers.image.title"_json_pointer, std::string()) == item.exe &&
-        layer.value("digest", "") == binary.digest) {
+  const auto layers = manifest.is_object() ? manifest.find("layers") : manifest.end();
+  for (const auto &layer : layers != manifest.end() && layers->is_array() ? *layers : ordered_json::array()) {
+    if (string_at_pointer_or(layer, "/annotations/org.opencontainers.image.title"_json_pointer) == item.exe &&
+        string_or(layer, "digest") == binary.digest) {
       titled = true;
     }
   }

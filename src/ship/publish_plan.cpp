@@ -5,6 +5,7 @@
 #include "forge/ship/oci_naming.hpp"
 #include "forge/ship/publish.hpp"
 #include "forge/util/fs.hpp"
+#include "forge/util/json_read.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -104,7 +105,7 @@ PublishItem plan_item(const PublishRequest &req, const fs::path &dir, const std:
          binary.string(), actual, item.bsum);
   }
   item.record = read_json(required_file(dir, item.exe + ".json"));
-  if (!item.record.is_object() || item.record.value("bsum", "") != item.bsum) {
+  if (!item.record.is_object() || string_or(item.record, "bsum") != item.bsum) {
     fail(ExitCode::checksum, "{}: its bsum does not match {} ({})", (dir / (item.exe + ".json")).string(),
          item.exe, item.bsum);
   }
@@ -176,7 +177,7 @@ void retarget_record(ordered_json &record, const PublishItem &item, const Regist
                      const std::string &name_space, const std::vector<std::string> &tags) {
   const std::string full = endpoint.host + "/" + item.repository;
   const std::string ghcr_pkg = full + ":" + item.tag;
-  if (record.value("ghcr_pkg", "") != ghcr_pkg) {
+  if (string_or(record, "ghcr_pkg") != ghcr_pkg) {
     SoarNaming naming;
     naming.owner = name_space;
     naming.registry = endpoint.host;
@@ -186,7 +187,7 @@ void retarget_record(ordered_json &record, const PublishItem &item, const Regist
     in.exe = item.exe;
     in.host = item.host;
     spdlog::debug("{}: the record named {}; pointing it at {}", item.exe,
-                  record.value("ghcr_pkg", "(nothing)"), ghcr_pkg);
+                  string_or(record, "ghcr_pkg", "(nothing)"), ghcr_pkg);
     record["ghcr_pkg"] = ghcr_pkg;
     record["ghcr_url"] = endpoint.scheme + "://" + full;
     record["download_url"] = expand_url_template(naming.download_url, in, naming);
@@ -224,7 +225,7 @@ std::vector<PublishItem> plan_publish(const PublishRequest &req) {
           continue;
         }
         const ordered_json result = read_json(result_path);
-        if (!result.is_object() || result.value("format", "") != "forge-result/1") {
+        if (!result.is_object() || string_or(result, "format") != "forge-result/1") {
           fail(ExitCode::data, "{} is not a forge-result/1 file", result_path.string());
         }
         const std::string crate = string_at(result, "crate", result_path);
@@ -234,7 +235,7 @@ std::vector<PublishItem> plan_publish(const PublishRequest &req) {
         found.insert(crate_key(crate));
         const std::string version = string_at(result, "version", result_path);
         const std::string host = string_at(result, "host", result_path);
-        if (result.value("status", "") != "built") {
+        if (string_or(result, "status") != "built") {
           spdlog::debug("{} {} [{}]: not built, nothing to publish", crate, version, host);
           continue;
         }
@@ -243,9 +244,9 @@ std::vector<PublishItem> plan_publish(const PublishRequest &req) {
           fail(ExitCode::data, "{}: 'executables' is missing", result_path.string());
         }
         for (const auto &exe : *exes) {
-          if (!exe.is_object() || !exe.value("static", false)) {
+          if (!exe.is_object() || !bool_or(exe, "static", false)) {
             spdlog::warn("{} {} [{}]: {} is not static: not published", crate, version, host,
-                         exe.is_object() ? exe.value("name", "?") : "?");
+                         string_or(exe, "name", "?"));
             continue;
           }
           items.push_back(plan_item(req, dir, crate, version, host, exe));

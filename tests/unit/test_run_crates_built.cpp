@@ -105,6 +105,15 @@ TEST(RunCratesBuilt, JsonRoundTripAndErrors) {
   EXPECT_TRUE(read_crates_built(dir.path() / "missing.json").crates.empty());
   spit(dir.path() / "bad.json", R"({"format":"other"})");
   EXPECT_THROW(read_crates_built(dir.path() / "bad.json"), Error);
+  // A format of another type is the same data error, not nlohmann's type_error (found by fuzz_crates_built).
+  spit(dir.path() / "bad-type.json", R"({"format":{"x":1},"crates":{}})");
+  try {
+    read_crates_built(dir.path() / "bad-type.json");
+    FAIL();
+  } catch (const Error &e) {
+    EXPECT_EQ(e.code(), ExitCode::data);
+    EXPECT_NE(std::string(e.what()).find("bad-type.json"), std::string::npos);
+  }
   spit(dir.path() / "bad2.json",
        R"({"format":"forge-crates-built/1","crates":{"a":{"version":"1","targets":{"t":{}}}}})");
   try {

@@ -169,6 +169,42 @@ TEST_F(PublishPlan, FallsBackToBuildLogAndRejectsPathNames) {
   EXPECT_THROW(forge::plan_publish(request()), forge::Error);
 }
 
+TEST_F(PublishPlan, FieldsOfTheWrongTypeAreDataErrorsNamingTheFile) {
+  const fs::path dir = add_build("fd-find", "10.2.0", {"fd"});
+  const auto original = ordered_json::parse(forge::read_file(dir / "result.json"));
+  for (const char *field : {"format", "status"}) {
+    auto result = original;
+    result[field] = 1;
+    forge::write_file_atomic(dir / "result.json", result.dump());
+    if (std::string(field) == "status") {
+      EXPECT_TRUE(forge::plan_publish(request()).empty())
+          << "a status that is not \"built\" publishes nothing";
+      continue;
+    }
+    try {
+      forge::plan_publish(request());
+      FAIL() << "expected a data error for " << field;
+    } catch (const forge::Error &e) {
+      EXPECT_EQ(e.code(), forge::ExitCode::data) << field;
+      EXPECT_NE(std::string(e.what()).find((dir / "result.json").string()), std::string::npos) << e.what();
+    }
+  }
+  auto result = original;
+  result["executables"][0]["static"] = "yes";
+  forge::write_file_atomic(dir / "result.json", result.dump());
+  EXPECT_TRUE(forge::plan_publish(request()).empty()) << "\"static\": \"yes\" is not static";
+  forge::write_file_atomic(dir / "result.json", original.dump());
+  auto record = ordered_json::parse(forge::read_file(dir / "fd.json"));
+  record["bsum"] = 7;
+  forge::write_file_atomic(dir / "fd.json", record.dump());
+  try {
+    forge::plan_publish(request());
+    FAIL() << "expected a checksum error";
+  } catch (const forge::Error &e) {
+    EXPECT_EQ(e.code(), forge::ExitCode::checksum);
+  }
+}
+
 TEST(PublishRecord, SameDestinationKeepsUrlsAndFillsSnapshots) {
   forge::PublishItem item;
   item.crate = "fd-find";
