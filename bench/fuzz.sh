@@ -15,6 +15,7 @@ cmake --build "$ROOT/build-fuzz" -j"$(nproc)" --target forge_fuzz_all >/dev/null
 CACHE=$ROOT/bench/.cache/fuzz
 mkdir -p "$CACHE/artifacts"
 status=0
+cd "$CACHE" # libFuzzer writes fuzz-<n>.log files into the working directory
 for t in $TARGETS; do
   corpus=$CACHE/$t
   mkdir -p "$corpus"
