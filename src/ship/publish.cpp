@@ -75,7 +75,26 @@ void verify_manifest(OciClient &client, const PublishItem &item, const std::stri
   }
 }
 
-Pushed publish_one(OciClient &client, const PublishRequest &req, const PublishItem &item) {
+// Two workers pushing the same blob at once (a LICENSE shared by a crate's executables, the empty config)
+// race inside the registry: Debian's docker-registry once refused the next manifest with DIGEST_INVALID.
+// One push per digest at a time; the second then finds the blob with HEAD.
+class BlobLocks {
+public:
+  std::unique_lock<std::mutex> lock(const std::string &digest) {
+    std::mutex *m = nullptr;
+    {
+      const std::lock_guard guard(guard_);
+      m = &locks_[digest]; // std::map nodes stay put
+    }
+    return std::unique_lock<std::mutex>(*m);
+  }
+
+private:
+  std::mutex guard_;
+  std::map<std::string, std::mutex> locks_;
+};
+
+Pushed publish_one(OciClient &client, const PublishRequest &req, const PublishItem &item, BlobLocks &locks) {
   Pushed out;
   out.record = item.record;
   retarget_record(out.record, item, client.endpoint(), req.name_space, client.list_tags(item.repository));
@@ -84,9 +103,13 @@ Pushed publish_one(OciClient &client, const PublishRequest &req, const PublishIt
                            item.files[2], memory_blob(out.record.dump(2) + "\n", item.exe + ".json"),
                            item.files[3], item.files[4]};
   out.blobs = layers.size() + 1;
-  out.uploaded += client.push_blob(item.repository, config) ? 1 : 0;
+  std::vector<const Blob *> blobs{&config};
   for (const auto &layer : layers) {
-    out.uploaded += client.push_blob(item.repository, layer) ? 1 : 0;
+    blobs.push_back(&layer);
+  }
+  for (const Blob *blob : blobs) {
+    const auto held = locks.lock(blob->digest);
+    out.uploaded += client.push_blob(item.repository, *blob) ? 1 : 0;
   }
   // Every blob is now verified present: only now may the tag name them.
   const std::string manifest = build_manifest(config, layers, manifest_annotations(out.record, req.source));
@@ -199,6 +222,7 @@ struct Workers {
   const std::function<void(const std::string &)> &say;
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
+  BlobLocks blob_locks;
   std::mutex mutex; // guards everything below, the out dir's files and `say`
   PublishOutcome outcome;
   std::map<std::string, std::vector<ordered_json>> by_host;
@@ -222,7 +246,7 @@ struct Workers {
 
   void publish(OciClient &client, const PublishItem &item) {
     try {
-      const Pushed pushed = publish_one(client, req, item);
+      const Pushed pushed = publish_one(client, req, item, blob_locks);
       const std::string text = pushed.record.dump(2) + "\n";
       const fs::path record_path = item.dir / (item.exe + ".json");
       const std::lock_guard lock(mutex);
