@@ -383,6 +383,22 @@ private:
     }
   }
 
+  // Runs one cargo process (fetch or build) with its output appended to the build log. A program that
+  // cannot start, or an interrupt, is the job's failure: false.
+  bool run_logged(const ProcessSpec &spec, ProcessResult &r) {
+    r = run_process(spec);
+    append_file(log_, spec.log_path);
+    if (!r.started) {
+      out_.failure = simple_failure("builder-missing", r.spawn_error);
+      return false;
+    }
+    if (r.interrupted) {
+      out_.failure = simple_failure("internal", "interrupted");
+      return false;
+    }
+    return true;
+  }
+
   BuildInvocation attempt(const fs::path &crate_dir, FeatureSet features, bool locked) {
     ++attempts_;
     const fs::path target_dir = build_dir_ / "target";
@@ -418,15 +434,10 @@ private:
     }
     log_.flush();
     spdlog::info("{} {} [{}]: {}", ctx_.src.name, ctx_.src.version, out_.target.triple, shown);
-    const ProcessResult r = run_process(spec);
-    append_file(log_, spec.log_path);
+    ProcessResult r;
+    const bool ran = run_logged(spec, r);
     last_log_ = read_file(spec.log_path);
-    if (!r.started) {
-      out_.failure = simple_failure("builder-missing", r.spawn_error);
-      return inv;
-    }
-    if (r.interrupted) {
-      out_.failure = simple_failure("internal", "interrupted");
+    if (!ran) {
       return inv;
     }
     log_ << fmt::format("forge: attempt {} finished in {:.2f} s: {}\n", attempts_, r.seconds,
@@ -477,17 +488,11 @@ private:
       log_.flush();
       spdlog::info("{} {} [{}]: {}", ctx_.src.name, ctx_.src.version, out_.target.triple,
                    fmt::join(argv, " "));
-      const ProcessResult r = run_process(spec);
-      append_file(log_, spec.log_path);
+      ProcessResult r;
+      if (!run_logged(spec, r)) {
+        return false;
+      }
       const std::string text = read_file(spec.log_path);
-      if (!r.started) {
-        out_.failure = simple_failure("builder-missing", r.spawn_error);
-        return false;
-      }
-      if (r.interrupted) {
-        out_.failure = simple_failure("internal", "interrupted");
-        return false;
-      }
       log_ << fmt::format("forge: fetch {} finished in {:.2f} s: {}\n", n, r.seconds,
                           r.timed_out ? "timed out" : fmt::format("exit status {}", r.exit_code));
       if (r.ok()) {
@@ -617,16 +622,13 @@ private:
     for (const auto &m : out_.missing_bins) {
       log_ << "forge: declared [[bin]] " << m << " was not built\n";
     }
-    write_package(exes);
+    write_package(exes, names);
   }
 
-  void write_package(const std::vector<fs::path> &exes) {
+  // `names`: the executables' names, in the order of out_.executables.
+  void write_package(const std::vector<fs::path> &exes, const std::vector<std::string> &names) {
     std::error_code ec;
     std::string checksum_file;
-    std::vector<std::string> names;
-    for (const auto &e : out_.executables) {
-      names.push_back(e.name);
-    }
     for (size_t i = 0; i < exes.size(); ++i) {
       const auto &e = out_.executables[i];
       fs::copy_file(exes[i], staging_ / e.name, fs::copy_options::overwrite_existing, ec);

@@ -4,6 +4,7 @@
 #include "forge/run/process_runner.hpp"
 
 #include "forge/build/classify.hpp"
+#include "forge/util/json_read.hpp"
 #include "forge/util/utf8.hpp"
 
 #include <fmt/format.h>
@@ -41,12 +42,6 @@ std::string last_error_line(std::string_view log) {
   return valid_utf8(found); // it may quote a crate's bytes; the journal must stay writable JSON
 }
 
-// result.json is forge build's, but it is still a file: a field of the wrong type reads as absent.
-std::string str_of(const nlohmann::json &r, const char *key) {
-  const auto it = r.find(key);
-  return it != r.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 std::string signal_name(int sig) {
   const char *abbrev = ::sigabbrev_np(sig);
   return abbrev != nullptr ? fmt::format("signal {} (SIG{})", sig, abbrev) : fmt::format("signal {}", sig);
@@ -72,9 +67,9 @@ void set_failure(JournalEntry &e, std::string reason, std::string details) {
 }
 
 bool result_matches(const nlohmann::json &r, const JobSpec &spec) {
-  return r.is_object() && str_of(r, "crate") == spec.job.crate && str_of(r, "version") == spec.job.version &&
-         str_of(r, "target") == spec.job.target.triple &&
-         (str_of(r, "status") == "built" || str_of(r, "status") == "failed");
+  return r.is_object() && string_or(r, "crate") == spec.job.crate &&
+         string_or(r, "version") == spec.job.version && string_or(r, "target") == spec.job.target.triple &&
+         (string_or(r, "status") == "built" || string_or(r, "status") == "failed");
 }
 
 } // namespace
@@ -125,13 +120,13 @@ JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit,
   }
   if (finished_its_work) {
     const auto &r = *result;
-    e.status = str_of(r, "status");
+    e.status = string_or(r, "status");
     if (!e.built()) {
-      e.reason = str_of(r, "reason");
+      e.reason = string_or(r, "reason");
       if (e.reason.empty()) {
         e.reason = "internal";
       }
-      e.details = str_of(r, "details");
+      e.details = string_or(r, "details");
       const auto spurious = r.find("spurious");
       e.spurious =
           spurious != r.end() && spurious->is_boolean() ? spurious->get<bool>() : is_spurious(e.reason);

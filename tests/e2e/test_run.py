@@ -138,11 +138,10 @@ def test_mixed_run_then_resume_torn_line_retry_failed(tmp):
     env.stop()
 
 
-def test_interrupt_then_resume(tmp):
-    """SIGINT while fx-gate builds: exit 130, nothing left running, the journal holds only finished jobs; the
-    rerun does the rest and every job ends up in the journal exactly once."""
-    # fx-gate talks to the test through FX_GATE_DIR, outside its build directory: no sandbox for it.
-    env = RunEnv(tmp, ["fx-ok", "fx-gate", "fx-compile-error"], sandbox="none")
+def start_gated_run(tmp, env):
+    """`forge run --jobs 1` in the background, returned once fx-gate's build script waits at its gate (a
+    directory under tmp, in FX_GATE_DIR). Every process of the run carries FORGE_E2E_MARKER=marker.
+    -> (out, gate, marker, extra_env, the forge run process)"""
     out, gate = tmp / "out", tmp / "gate"
     gate.mkdir()
     marker = uuid.uuid4().hex
@@ -150,6 +149,24 @@ def test_interrupt_then_resume(tmp):
     p = popen_run(env, out, "--jobs", "1", extra_env=extra_env)
     try:
         wait_for("fx-gate's build script to start", lambda: any(gate.glob("started-*")), proc=p)
+    except BaseException:
+        p.kill()
+        raise
+    return out, gate, marker, extra_env, p
+
+
+def jobserver_fifo(makeflags):
+    """The fifo path of `--jobserver-auth=fifo:PATH` in a CARGO_MAKEFLAGS value."""
+    return Path(makeflags.split("--jobserver-auth=fifo:")[1].split()[0])
+
+
+def test_interrupt_then_resume(tmp):
+    """SIGINT while fx-gate builds: exit 130, nothing left running, the journal holds only finished jobs; the
+    rerun does the rest and every job ends up in the journal exactly once."""
+    # fx-gate talks to the test through FX_GATE_DIR, outside its build directory: no sandbox for it.
+    env = RunEnv(tmp, ["fx-ok", "fx-gate", "fx-compile-error"], sandbox="none")
+    out, gate, marker, extra_env, p = start_gated_run(tmp, env)
+    try:
         check(ids(journal(out / "journal.ndjson")) == [jid("fx-ok")], "fx-ok finished before fx-gate started")
         p.send_signal(signal.SIGINT)
         stdout, stderr = p.communicate(timeout=120)
@@ -179,13 +196,8 @@ def test_interrupt_then_resume(tmp):
 
 def test_killed_worker_is_an_internal_failure(tmp):
     env = RunEnv(tmp, ["fx-gate", "fx-compile-error"], sandbox="none")  # fx-gate: see above
-    out, gate = tmp / "out", tmp / "gate"
-    gate.mkdir()
-    marker = uuid.uuid4().hex
-    extra_env = {"FX_GATE_DIR": str(gate), "FORGE_E2E_MARKER": marker}
-    p = popen_run(env, out, "--jobs", "1", extra_env=extra_env)
+    out, gate, marker, extra_env, p = start_gated_run(tmp, env)
     try:
-        wait_for("fx-gate's build script to start", lambda: any(gate.glob("started-*")), proc=p)
         kids = children_of(p.pid)
         check(len(kids) == 1, f"one forge build child: {kids}")
         os.kill(kids[0], signal.SIGKILL)
@@ -218,16 +230,11 @@ def test_sigkilled_runner_takes_its_builds_along(tmp):
     """cargo draws from forge run's jobserver (the fifo it made), and when forge run is SIGKILLed mid-build its
     forge build child gets SIGTERM from the kernel and stops its cargo: nothing of the run is left running."""
     env = RunEnv(tmp, ["fx-gate", "fx-ok"], sandbox="none")  # fx-gate: see above
-    out, gate = tmp / "out", tmp / "gate"
-    gate.mkdir()
-    marker = uuid.uuid4().hex
-    extra_env = {"FX_GATE_DIR": str(gate), "FORGE_E2E_MARKER": marker}
-    p = popen_run(env, out, "--jobs", "1", extra_env=extra_env)
+    out, gate, marker, extra_env, p = start_gated_run(tmp, env)
     try:
-        wait_for("fx-gate's build script to start", lambda: any(gate.glob("started-*")), proc=p)
         makeflags = gate_makeflags(gate)
         check("--jobserver-auth=fifo:" in makeflags, f"cargo passes on a fifo jobserver: {makeflags!r}")
-        fifo = Path(makeflags.split("--jobserver-auth=fifo:")[1].split()[0])
+        fifo = jobserver_fifo(makeflags)
         check(fifo.parent.name.startswith("forge-jobserver-") and fifo.is_fifo(),
               f"it is forge run's jobserver, not one cargo made for itself: {fifo}")
         check(procs_with_env(marker), "the build is running")
@@ -247,7 +254,7 @@ def test_sigkilled_runner_takes_its_builds_along(tmp):
     check(res.code == 0, "the next run resumes and finishes", res)
     makeflags = gate_makeflags(gate)
     check("--jobserver-auth=fifo:" in makeflags, f"the resumed build used a jobserver too: {makeflags!r}")
-    second = Path(makeflags.split("--jobserver-auth=fifo:")[1].split()[0])
+    second = jobserver_fifo(makeflags)
     check(not second.exists() and not second.parent.exists(), f"a finished run removes its jobserver: {second}")
     env.stop()
 
