@@ -86,7 +86,7 @@ def pool_overhead():
     print(f"forge peak RSS: {max(rss) / 1024:.1f} MiB")
 
 
-# Forge's build environment (src/build/builder.cpp make_invocation / rustflags_for, glibc host target).
+# Forge's build environment (src/compile/builder.cpp make_invocation / rustflags_for, glibc host target).
 RUSTFLAGS = ("-C target-feature=+crt-static -C prefer-dynamic=no -C embed-bitcode=yes -C lto=yes -C opt-level=3 "
              "-C debuginfo=none -C strip=symbols -C link-arg=-Wl,-S -C link-arg=-Wl,--build-id=none "
              "-C link-arg=-Wl,--discard-all -C link-arg=-Wl,--strip-all")

@@ -1,6 +1,6 @@
 // Why: `forge build` maps flags and forge.toml [build] onto a BuildRequest and reports each target.
 #include "cli/commands.hpp"
-#include "forge/build/build_job.hpp"
+#include "forge/compile/build_job.hpp"
 #include "forge/run/process_runner.hpp"
 #include "forge/util/term.hpp"
 

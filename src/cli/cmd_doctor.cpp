@@ -1,7 +1,7 @@
 // Why: `forge doctor` answers "can this machine build, and with what?" before hours go into a build; it takes
 // the builder settings `forge build` takes so the verdict is about the build the user will run.
 #include "cli/commands.hpp"
-#include "forge/build/doctor.hpp"
+#include "forge/compile/doctor.hpp"
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"
 #include "forge/util/term.hpp"

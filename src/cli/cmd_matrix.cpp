@@ -1,7 +1,7 @@
 // Why: `forge matrix` plans what still needs building and splits it into balanced shards for a GitHub Actions
 // matrix: JSON on stdout, and matrix=/shards=/jobs= in $GITHUB_OUTPUT.
 #include "cli/commands.hpp"
-#include "forge/build/build_job.hpp"
+#include "forge/compile/build_job.hpp"
 #include "forge/run/plan.hpp"
 #include "forge/ship/matrix.hpp"
 #include "forge/util/progress.hpp"

@@ -2,8 +2,8 @@
 // the journal says is done), runs them through the scheduler and the process runner, and refreshes the
 // aggregates.
 #include "cli/commands.hpp"
-#include "forge/build/build_job.hpp"
-#include "forge/build/builder.hpp"
+#include "forge/compile/build_job.hpp"
+#include "forge/compile/builder.hpp"
 #include "forge/dump/pg_types.hpp"
 #include "forge/run/aggregates.hpp"
 #include "forge/run/plan.hpp"

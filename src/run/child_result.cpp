@@ -3,7 +3,7 @@
 // "stop the run"; this is that decision, free of any process handling so every case is unit-tested.
 #include "forge/run/process_runner.hpp"
 
-#include "forge/build/classify.hpp"
+#include "forge/compile/classify.hpp"
 #include "forge/util/json_read.hpp"
 #include "forge/util/utf8.hpp"
 

@@ -3,7 +3,7 @@
 // and a self-pipe fed by the SIGINT/SIGTERM handler, so nothing is lost between checks.
 #include "forge/run/process_runner.hpp"
 
-#include "forge/build/subprocess.hpp"
+#include "forge/compile/subprocess.hpp"
 #include "forge/dump/pg_types.hpp"
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"

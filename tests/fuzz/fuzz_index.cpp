@@ -1,5 +1,5 @@
 // Why: sparse-index files and config.json come over the network from a server forge does not control.
-#include "forge/build/crate_source.hpp"
+#include "forge/compile/crate_source.hpp"
 #include "forge/util/error.hpp"
 
 #include <cstdint>

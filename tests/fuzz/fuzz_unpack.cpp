@@ -1,6 +1,6 @@
 // Why: a .crate is an archive from a stranger; whatever its bytes, unpacking must stay inside the build
 // directory (checked here after every input) and within its limits.
-#include "forge/build/crate_source.hpp"
+#include "forge/compile/crate_source.hpp"
 #include "forge/util/error.hpp"
 
 #include <unistd.h>

@@ -1,8 +1,8 @@
 // Why: the run/ship unit tests build the same things over and over: a temp dir, journal entries, planned
 // jobs, a queue; one place keeps them short and consistent.
 #pragma once
-#include "forge/build/classify.hpp"
-#include "forge/build/target.hpp"
+#include "forge/compile/classify.hpp"
+#include "forge/compile/target.hpp"
 #include "forge/queue/queue.hpp"
 #include "forge/run/journal.hpp"
 #include "forge/run/plan.hpp"

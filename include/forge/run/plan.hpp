@@ -2,7 +2,7 @@
 // exist and which shard runs each; so planning and sharding are pure, deterministic functions of the queue,
 // the targets and CRATES_BUILT.json, shared by both commands.
 #pragma once
-#include "forge/build/target.hpp"
+#include "forge/compile/target.hpp"
 #include "forge/queue/queue.hpp"
 #include "forge/run/crates_built.hpp"
 #include "forge/run/journal.hpp"

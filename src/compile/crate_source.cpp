@@ -1,5 +1,5 @@
 // Why: the index tells forge which exact bytes to fetch; paths, lines and URL templates follow cargo's rules.
-#include "forge/build/crate_source.hpp"
+#include "forge/compile/crate_source.hpp"
 
 #include "forge/hash/sha256.hpp"
 #include "forge/select/semver.hpp"

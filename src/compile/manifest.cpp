@@ -1,4 +1,4 @@
-#include "forge/build/manifest.hpp"
+#include "forge/compile/manifest.hpp"
 
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"

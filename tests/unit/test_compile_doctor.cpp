@@ -1,6 +1,6 @@
 // Why: `forge doctor` decides exit code 9 ("nothing can build"); its verdicts are checked on fixed facts, and
 // the probes once against this machine's real rustup, cargo and /usr/bin/rustc.
-#include "forge/build/doctor.hpp"
+#include "forge/compile/doctor.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Why: the sandbox is only as good as its command line and its allow-list; each rule (namespaces, uid switch,
 // limits, mount order, which variables and cargo-home files get in) is pinned here without starting bwrap.
 // tests/e2e/test_build_sandbox.py runs the real thing against hostile crates.
-#include "forge/build/sandbox.hpp"
+#include "forge/compile/sandbox.hpp"
 #include "forge/util/error.hpp"
 
 #include <gtest/gtest.h>

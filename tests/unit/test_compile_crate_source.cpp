@@ -1,5 +1,5 @@
 // Why: index paths, index lines and download URLs must match cargo exactly or forge fetches the wrong bytes.
-#include "forge/build/crate_source.hpp"
+#include "forge/compile/crate_source.hpp"
 #include "forge/hash/sha256.hpp"
 #include "forge/util/error.hpp"
 

@@ -1,11 +1,11 @@
 // Why: `forge build` as a library call: one crate, several targets, each ending in verified executables with
 // metadata or a result.json that says precisely why not. A failed build is a value, not an exception.
 #pragma once
-#include "forge/build/builder.hpp"
-#include "forge/build/classify.hpp"
-#include "forge/build/crate_source.hpp"
-#include "forge/build/sandbox.hpp"
-#include "forge/build/target.hpp"
+#include "forge/compile/builder.hpp"
+#include "forge/compile/classify.hpp"
+#include "forge/compile/crate_source.hpp"
+#include "forge/compile/sandbox.hpp"
+#include "forge/compile/target.hpp"
 #include "forge/metadata/soar.hpp"
 #include "forge/util/error.hpp"
 

@@ -1,8 +1,8 @@
 // Why: the sandbox's policy in one place, as pure functions: which variables a build may see, which uid it
 // runs as, and the exact bwrap command line, so every rule is unit-tested without starting a sandbox.
-#include "forge/build/sandbox.hpp"
+#include "forge/compile/sandbox.hpp"
 
-#include "forge/build/log_writer.hpp"
+#include "forge/compile/log_writer.hpp"
 #include "forge/util/error.hpp"
 
 #include <fmt/format.h>

@@ -1,8 +1,8 @@
 // Why: `forge doctor` must tell the truth about this machine without ever failing itself: every probe is a
 // short, bounded subprocess whose failure only means "not there", and the verdicts reuse the builder logic.
-#include "forge/build/doctor.hpp"
+#include "forge/compile/doctor.hpp"
 
-#include "forge/build/subprocess.hpp"
+#include "forge/compile/subprocess.hpp"
 
 #include <fmt/format.h>
 #include <sys/statvfs.h>

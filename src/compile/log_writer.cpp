@@ -1,6 +1,6 @@
 // Why: a builder's log must be readable (no colour codes, timestamps), safe to share (secrets redacted) and
 // bounded (head and tail kept) even when a build script prints gigabytes.
-#include "forge/build/log_writer.hpp"
+#include "forge/compile/log_writer.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

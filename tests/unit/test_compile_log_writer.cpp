@@ -1,5 +1,5 @@
 // Why: the log is what a user reads when a build fails; its redaction and bounds must hold byte by byte.
-#include "forge/build/log_writer.hpp"
+#include "forge/compile/log_writer.hpp"
 
 #include <gtest/gtest.h>
 

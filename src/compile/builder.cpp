@@ -1,6 +1,6 @@
-#include "forge/build/builder.hpp"
+#include "forge/compile/builder.hpp"
 
-#include "forge/build/subprocess.hpp"
+#include "forge/compile/subprocess.hpp"
 #include "forge/util/error.hpp"
 
 #include <unistd.h>

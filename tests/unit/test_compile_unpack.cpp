@@ -1,5 +1,5 @@
 // Why: unpacking untrusted .crate files is forge's main attack surface; every escape trick gets a test.
-#include "forge/build/crate_source.hpp"
+#include "forge/compile/crate_source.hpp"
 #include "forge/util/error.hpp"
 
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
 // Why: builders run untrusted build scripts; forge spawns them without a shell, in their own process group,
 // with a deadline, forwards SIGINT/SIGTERM to them, and leaves no member of their group alive.
-#include "forge/build/subprocess.hpp"
+#include "forge/compile/subprocess.hpp"
 
-#include "forge/build/log_writer.hpp"
+#include "forge/compile/log_writer.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,9 +1,9 @@
 // Why: a build that cannot work should be known before hours are spent; `forge doctor` says what is installed
 // here, which builder `auto` would pick for each target, and whether that builder can really build it.
 #pragma once
-#include "forge/build/builder.hpp"
-#include "forge/build/sandbox.hpp"
-#include "forge/build/target.hpp"
+#include "forge/compile/builder.hpp"
+#include "forge/compile/sandbox.hpp"
+#include "forge/compile/target.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
 // Why: turns a failed build's exit status and log into one reason from a fixed vocabulary, with patterns
 // taken from real cargo/rustc/linker output (see tests/fixtures/logs/README.md), so failures can be triaged
 // and retried.
-#include "forge/build/classify.hpp"
+#include "forge/compile/classify.hpp"
 
 #include <algorithm>
 #include <array>

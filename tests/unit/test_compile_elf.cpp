@@ -1,5 +1,5 @@
 // Why: the static-executable check guards every artifact forge ships, so it must be right and uncrashable.
-#include "forge/build/elf.hpp"
+#include "forge/compile/elf.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // Why: the machine-facing half of the sandbox: whether bwrap really works here (decided by running one, not
 // by guessing from versions or sysctls), what of the cargo home a build may see, and a build directory the
 // build's own uid can write.
-#include "forge/build/log_writer.hpp"
-#include "forge/build/sandbox.hpp"
-#include "forge/build/subprocess.hpp"
+#include "forge/compile/log_writer.hpp"
+#include "forge/compile/sandbox.hpp"
+#include "forge/compile/subprocess.hpp"
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"
 

@@ -1,5 +1,5 @@
 // Why: a minimal, bounds-checked ELF reader that tells static executables from dynamic ones and libraries.
-#include "forge/build/elf.hpp"
+#include "forge/compile/elf.hpp"
 
 #include <elf.h>
 #include <fcntl.h>

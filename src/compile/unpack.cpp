@@ -5,7 +5,7 @@
 // Hard links are allowed only to a regular file already unpacked inside the top directory (linkat, no
 // following); symlinks must stay inside the top directory lexically when created, and once everything is
 // unpacked each one is resolved again through the real tree so chains of links cannot escape either.
-#include "forge/build/crate_source.hpp"
+#include "forge/compile/crate_source.hpp"
 
 #include "forge/util/error.hpp"
 

@@ -1,7 +1,7 @@
 // Why: the exact builder command lines and environment are the heart of "static, optimised, reproducible";
 // they are pure functions of the settings so every variant is unit-tested without running anything.
 #pragma once
-#include "forge/build/target.hpp"
+#include "forge/compile/target.hpp"
 
 #include <filesystem>
 #include <optional>

@@ -1,6 +1,6 @@
 // Why: Cargo.toml's [[bin]] tables say which executables a crate means to ship; forge compares them with
 // what the build produced, so a feature-gated tool lost to the default-features fallback is named.
-#include "forge/build/manifest.hpp"
+#include "forge/compile/manifest.hpp"
 #include "forge/util/error.hpp"
 
 #include "run_fixtures.hpp"

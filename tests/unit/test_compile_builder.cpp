@@ -1,7 +1,7 @@
 // Why: the builder command line and environment decide whether an executable is static, optimised and found
 // afterwards; each builder, toolchain kind and target family is pinned here exactly, without running cargo.
-#include "forge/build/builder.hpp"
-#include "forge/build/subprocess.hpp"
+#include "forge/compile/builder.hpp"
+#include "forge/compile/subprocess.hpp"
 #include "forge/util/error.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Why: the classifier decides what gets retried and how failures are reported, so it is pinned to real logs.
-#include "forge/build/classify.hpp"
+#include "forge/compile/classify.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "forge/build/target.hpp"
+#include "forge/compile/target.hpp"
 
 #include "forge/util/error.hpp"
 

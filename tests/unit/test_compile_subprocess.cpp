@@ -1,6 +1,6 @@
 // Why: the subprocess runner is forge's only defence against hung, noisy or escaping build scripts; these
 // tests run real processes to prove that no child outlives a call and that signals are handled.
-#include "forge/build/subprocess.hpp"
+#include "forge/compile/subprocess.hpp"
 
 #include <gtest/gtest.h>
 

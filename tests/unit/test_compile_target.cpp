@@ -1,6 +1,6 @@
 // Why: a target alias decides both what cargo builds and under which soar host the result is filed; a wrong
 // mapping silently publishes an executable for the wrong machine.
-#include "forge/build/target.hpp"
+#include "forge/compile/target.hpp"
 #include "forge/util/error.hpp"
 
 #include <gtest/gtest.h>

@@ -4,7 +4,7 @@
 // file-size limit. The argv and environment are pure functions of a layout, so they are unit-tested; what
 // touches the machine (probing bwrap, preparing the build directory) is in sandbox_host.cpp.
 #pragma once
-#include "forge/build/builder.hpp"
+#include "forge/compile/builder.hpp"
 
 #include <cstdint>
 #include <filesystem>

@@ -1,0 +1,15 @@
+# forge_stage(NAME DEPS ...): one static library per pipeline stage, from src/NAME/*.cpp.
+function(forge_stage name)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${name}/*.cpp)
+  if(NOT sources)
+    add_library(forge_${name} INTERFACE)
+    target_link_libraries(forge_${name} INTERFACE forge_options ${ARG_DEPS})
+    target_include_directories(forge_${name} INTERFACE ${PROJECT_SOURCE_DIR}/include)
+    return()
+  endif()
+  add_library(forge_${name} STATIC ${sources})
+  target_include_directories(forge_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
+    PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_link_libraries(forge_${name} PUBLIC forge_options ${ARG_DEPS})
+endfunction()
