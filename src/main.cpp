@@ -1,3 +1,5 @@
 #include "forge/cli/app.hpp"
 
-int main(int argc, char **argv) { return forge::cli::run(argc, argv); }
+int main(int argc, char **argv) {
+  return forge::cli::run(argc, argv);
+}

@@ -33,8 +33,8 @@ constexpr const char *kExitCodes = R"(Exit codes:
 
 std::string version_text() {
   return fmt::format("forge {}\nlibcurl {}, {}, libgit2 {}, {}, inflate: {}", kVersion,
-                     curl_version_info(CURLVERSION_NOW)->version, archive_version_string(),
-                     libgit2_version(), OpenSSL_version(OPENSSL_VERSION),
+                     curl_version_info(CURLVERSION_NOW)->version, archive_version_string(), libgit2_version(),
+                     OpenSSL_version(OPENSSL_VERSION),
 #ifdef FORGE_HAVE_ISAL
                      "ISA-L"
 #else
@@ -43,20 +43,24 @@ std::string version_text() {
   );
 }
 
-void print_error(const std::string &message) { fmt::print(stderr, "forge: error: {}\n", message); }
+void print_error(const std::string &message) {
+  fmt::print(stderr, "forge: error: {}\n", message);
+}
 
 std::filesystem::path g_explicit_config;
 
-}  // namespace
+} // namespace
 
-const std::filesystem::path &explicit_config_file() { return g_explicit_config; }
+const std::filesystem::path &explicit_config_file() {
+  return g_explicit_config;
+}
 
 int run(int argc, char **argv) {
   CLI::App app{"forge: turn the crates.io catalogue into portable, statically linked executables"};
   app.name("forge");
   app.footer(kExitCodes);
   app.require_subcommand(1);
-  app.fallthrough();  // global flags (-v, -q, --color, --config) work after the subcommand too
+  app.fallthrough(); // global flags (-v, -q, --color, --config) work after the subcommand too
   app.set_version_flag("--version", version_text());
 
   bool verbose = false;
@@ -131,4 +135,4 @@ int run(int argc, char **argv) {
   }
 }
 
-}  // namespace forge::cli
+} // namespace forge::cli

@@ -14,13 +14,17 @@ namespace forge::cli {
 void add_ingest(CLI::App &app, Action &action) {
   auto opts = std::make_shared<IngestOptions>();
   auto since = std::make_shared<std::string>();
-  auto *cmd = app.add_subcommand("ingest", "Stream the crates.io db-dump into a build queue (queue.json, funnel.json)");
-  cmd->add_option("--dump", opts->dump, "Dump to read: a local .tar.gz, or an http(s)/file URL (downloaded into "
-                                        "the cache, resumed, skipped when unchanged)")
+  auto *cmd = app.add_subcommand("ingest",
+                                 "Stream the crates.io db-dump into a build queue (queue.json, funnel.json)");
+  cmd->add_option("--dump", opts->dump,
+                  "Dump to read: a local .tar.gz, or an http(s)/file URL (downloaded into "
+                  "the cache, resumed, skipped when unchanged)")
       ->capture_default_str();
-  cmd->add_option("--since", *since, "Keep crates whose default version was published on or after this date "
-                                     "(YYYY-MM-DD; default: January 1 of the previous year, UTC)");
-  cmd->add_option("--out", opts->out, "Output directory for queue.json and funnel.json")->capture_default_str();
+  cmd->add_option("--since", *since,
+                  "Keep crates whose default version was published on or after this date "
+                  "(YYYY-MM-DD; default: January 1 of the previous year, UTC)");
+  cmd->add_option("--out", opts->out, "Output directory for queue.json and funnel.json")
+      ->capture_default_str();
   cmd->add_option("--download-attempts", opts->download_attempts, "Tries for a failing download")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -47,4 +51,4 @@ void add_ingest(CLI::App &app, Action &action) {
   });
 }
 
-}  // namespace forge::cli
+} // namespace forge::cli

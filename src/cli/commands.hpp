@@ -31,4 +31,4 @@ const std::filesystem::path &explicit_config_file();
 // "TRIPLE=PROGRAM" strings (--linker) -> pairs; throws Error(usage) for anything else.
 std::vector<std::pair<std::string, std::string>> parse_linkers(const std::vector<std::string> &specs);
 
-}  // namespace forge::cli
+} // namespace forge::cli

@@ -19,4 +19,4 @@ public:
 // else $XDG_CONFIG_HOME/forge/forge.toml (or ~/.config/forge/forge.toml); empty when none exists.
 std::filesystem::path find_config_file(int argc, char **argv, bool &explicit_file);
 
-}  // namespace forge::cli
+} // namespace forge::cli

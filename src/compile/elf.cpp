@@ -15,8 +15,8 @@
 namespace forge {
 namespace {
 
-constexpr uint64_t kMaxTable = uint64_t{16} << 20;  // program header table or dynamic section
-constexpr uint64_t kMaxString = 4096;               // an interpreter path or a library name
+constexpr uint64_t kMaxTable = uint64_t{16} << 20; // program header table or dynamic section
+constexpr uint64_t kMaxString = 4096;              // an interpreter path or a library name
 
 // Reads byte ranges of an open regular file; every range is checked against the file size first.
 class FileReader {
@@ -81,7 +81,7 @@ struct Decoder {
 };
 
 // A field of a <elf.h> struct, read from raw bytes laid out as that struct in the file.
-#define FORGE_ELF_FIELD(dec, bytes, Type, member) \
+#define FORGE_ELF_FIELD(dec, bytes, Type, member)                                                            \
   (dec).get((bytes) + offsetof(Type, member), sizeof(Type::member))
 
 struct Segment {
@@ -256,30 +256,30 @@ std::optional<ElfInfo> parse(const FileReader &file) {
         break;
       }
       switch (tag) {
-        case DT_NEEDED:
-          needed_offsets.push_back(val);
-          break;
-        case DT_STRTAB:
-          strtab = val;
-          break;
-        case DT_STRSZ:
-          strsz = val;
-          break;
-        case DT_SONAME:
-          has_soname = true;
-          break;
-        case DT_FLAGS_1:
-          pie_flag = (val & DF_1_PIE) != 0;
-          break;
-        default:
-          break;
+      case DT_NEEDED:
+        needed_offsets.push_back(val);
+        break;
+      case DT_STRTAB:
+        strtab = val;
+        break;
+      case DT_STRSZ:
+        strsz = val;
+        break;
+      case DT_SONAME:
+        has_soname = true;
+        break;
+      case DT_FLAGS_1:
+        pie_flag = (val & DF_1_PIE) != 0;
+        break;
+      default:
+        break;
       }
     }
     if (!needed_offsets.empty()) {
       uint64_t table_offset = 0;
       uint64_t avail = 0;
       if (!strtab || !vaddr_to_offset(loads, *strtab, table_offset, avail)) {
-        return std::nullopt;  // libraries are named but their names cannot be found
+        return std::nullopt; // libraries are named but their names cannot be found
       }
       const uint64_t limit = strsz ? std::min(*strsz, avail) : avail;
       for (const uint64_t off : needed_offsets) {
@@ -306,7 +306,7 @@ std::optional<ElfInfo> parse(const FileReader &file) {
 
 #undef FORGE_ELF_FIELD
 
-}  // namespace
+} // namespace
 
 std::optional<ElfInfo> read_elf(const std::filesystem::path &path) {
   const FileReader file(path);
@@ -357,31 +357,31 @@ uint16_t elf_machine_for_triple(std::string_view rust_triple) {
 
 std::string elf_machine_name(uint16_t machine) {
   switch (machine) {
-    case EM_X86_64:
-      return "x86_64";
-    case EM_386:
-      return "i686";
-    case EM_AARCH64:
-      return "aarch64";
-    case EM_ARM:
-      return "arm";
-    case EM_RISCV:
-      return "riscv64";  // forge builds riscv64 targets only; ELFCLASS would tell riscv32 apart
-    case EM_LOONGARCH:
-      return "loongarch64";
-    case EM_PPC64:
-      return "powerpc64";
-    case EM_PPC:
-      return "powerpc";
-    case EM_S390:
-      return "s390x";
-    case EM_MIPS:
-      return "mips";
-    case EM_SPARCV9:
-      return "sparc64";
-    default:
-      return "machine " + std::to_string(machine);
+  case EM_X86_64:
+    return "x86_64";
+  case EM_386:
+    return "i686";
+  case EM_AARCH64:
+    return "aarch64";
+  case EM_ARM:
+    return "arm";
+  case EM_RISCV:
+    return "riscv64"; // forge builds riscv64 targets only; ELFCLASS would tell riscv32 apart
+  case EM_LOONGARCH:
+    return "loongarch64";
+  case EM_PPC64:
+    return "powerpc64";
+  case EM_PPC:
+    return "powerpc";
+  case EM_S390:
+    return "s390x";
+  case EM_MIPS:
+    return "mips";
+  case EM_SPARCV9:
+    return "sparc64";
+  default:
+    return "machine " + std::to_string(machine);
   }
 }
 
-}  // namespace forge
+} // namespace forge

@@ -30,7 +30,7 @@ bool valid_triple(std::string_view t) {
   });
 }
 
-}  // namespace
+} // namespace
 
 const std::vector<std::string> &default_target_aliases() {
   static const std::vector<std::string> kAll = {"x86_64", "aarch64", "riscv64", "loongarch64"};
@@ -64,8 +64,8 @@ Target resolve_target(std::string_view spec) {
     }
   }
   if (!valid_triple(spec)) {
-    fail(ExitCode::usage, "unknown target '{}': use x86_64, aarch64, riscv64, loongarch64, all, or a rustc triple",
-         spec);
+    fail(ExitCode::usage,
+         "unknown target '{}': use x86_64, aarch64, riscv64, loongarch64, all, or a rustc triple", spec);
   }
   return {std::string(spec), host_triplet(spec)};
 }
@@ -99,4 +99,4 @@ std::string native_triple() {
   return machine + "-unknown-linux-gnu";
 }
 
-}  // namespace forge
+} // namespace forge

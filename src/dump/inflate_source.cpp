@@ -23,9 +23,9 @@
 namespace forge::dump {
 namespace {
 
-constexpr size_t kInChunk = size_t{1} << 20;   // compressed bytes per read()
-constexpr size_t kOutBlock = size_t{4} << 20;  // decompressed bytes per handed-over block
-constexpr size_t kBlocks = 4;                   // ring depth: bounds memory, lets both threads run
+constexpr size_t kInChunk = size_t{1} << 20;  // compressed bytes per read()
+constexpr size_t kOutBlock = size_t{4} << 20; // decompressed bytes per handed-over block
+constexpr size_t kBlocks = 4;                 // ring depth: bounds memory, lets both threads run
 
 #ifdef FORGE_HAVE_ISAL
 const char *isal_error_text(int ret) {
@@ -49,7 +49,7 @@ struct Failure {
   std::string message;
 };
 
-}  // namespace
+} // namespace
 
 bool looks_like_gzip(std::string_view head) {
   return head.size() >= 2 && static_cast<unsigned char>(head[0]) == 0x1f &&
@@ -61,10 +61,10 @@ struct InflateSource::Impl {
   std::string label;
   std::mutex mu;
   std::condition_variable cv;
-  std::vector<std::unique_ptr<char[]>> storage;  // uninitialised: pages are touched only when filled
-  std::deque<std::pair<size_t, size_t>> full;  // (buffer index, bytes)
+  std::vector<std::unique_ptr<char[]>> storage; // uninitialised: pages are touched only when filled
+  std::deque<std::pair<size_t, size_t>> full;   // (buffer index, bytes)
   std::deque<size_t> free_list;
-  std::optional<size_t> held;  // buffer the consumer is reading
+  std::optional<size_t> held; // buffer the consumer is reading
   bool done = false;
   bool stopping = false;
   std::optional<Failure> failure;
@@ -172,7 +172,8 @@ struct InflateSource::Impl {
         }
         const int ret = isal_inflate(state.get());
         if (ret < 0 || ret == ISAL_NEED_DICT) {
-          return Failure{ExitCode::archive, fmt::format("{}: corrupt gzip data ({})", label, isal_error_text(ret))};
+          return Failure{ExitCode::archive,
+                         fmt::format("{}: corrupt gzip data ({})", label, isal_error_text(ret))};
         }
         if (state->block_state == ISAL_BLOCK_FINISH) {
           member_done = true;
@@ -244,7 +245,8 @@ struct InflateSource::Impl {
           continue;
         }
         if (ret != Z_OK && ret != Z_BUF_ERROR) {
-          return Failure{ExitCode::archive, fmt::format("{}: corrupt gzip data ({})", label, zs.msg ? zs.msg : "")};
+          return Failure{ExitCode::archive,
+                         fmt::format("{}: corrupt gzip data ({})", label, zs.msg ? zs.msg : "")};
         }
         if (zs.avail_in == 0 && eof) {
           const size_t produced = kOutBlock - zs.avail_out;
@@ -263,7 +265,8 @@ struct InflateSource::Impl {
 #endif
 };
 
-InflateSource::InflateSource(int fd, std::string label) : impl_(std::make_unique<Impl>(fd, std::move(label))) {}
+InflateSource::InflateSource(int fd, std::string label)
+    : impl_(std::make_unique<Impl>(fd, std::move(label))) {}
 
 InflateSource::~InflateSource() {
   stop();
@@ -300,6 +303,8 @@ void InflateSource::stop() {
   impl_->cv.notify_all();
 }
 
-uint64_t InflateSource::compressed_bytes_read() const { return impl_->compressed.load(); }
+uint64_t InflateSource::compressed_bytes_read() const {
+  return impl_->compressed.load();
+}
 
-}  // namespace forge::dump
+} // namespace forge::dump

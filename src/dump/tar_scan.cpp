@@ -18,7 +18,7 @@ namespace {
 struct ReadContext {
   InflateSource *source = nullptr;
   uint64_t bytes = 0;
-  std::exception_ptr error;  // a failure of the inflate thread, rethrown after libarchive gives up
+  std::exception_ptr error; // a failure of the inflate thread, rethrown after libarchive gives up
 };
 
 la_ssize_t read_callback(struct archive *a, void *client, const void **buffer) {
@@ -56,7 +56,7 @@ std::string basename_of(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-}  // namespace
+} // namespace
 
 ScanStats scan_tar_gz(const std::string &path, const std::string &label, TarConsumer &consumer) {
   Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
@@ -101,7 +101,7 @@ ScanStats scan_tar_gz(const std::string &path, const std::string &label, TarCons
       break;
     }
     if (action == EntryAction::skip) {
-      continue;  // libarchive skips the data on the next header read
+      continue; // libarchive skips the data on the next header read
     }
     const void *buf = nullptr;
     size_t size = 0;
@@ -133,4 +133,4 @@ ScanStats scan_tar_gz(const std::string &path, const std::string &label, TarCons
   return stats;
 }
 
-}  // namespace forge::dump
+} // namespace forge::dump

@@ -33,7 +33,7 @@ std::string to_hex(const uint8_t *bytes, size_t size) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 #ifdef FORGE_HAVE_SYSTEM_BLAKE3
 
@@ -41,9 +41,13 @@ struct Blake3::Impl {
   blake3_hasher hasher;
 };
 
-Blake3::Blake3() : impl_(std::make_unique<Impl>()) { blake3_hasher_init(&impl_->hasher); }
+Blake3::Blake3() : impl_(std::make_unique<Impl>()) {
+  blake3_hasher_init(&impl_->hasher);
+}
 
-void Blake3::update(const void *data, size_t size) { blake3_hasher_update(&impl_->hasher, data, size); }
+void Blake3::update(const void *data, size_t size) {
+  blake3_hasher_update(&impl_->hasher, data, size);
+}
 
 std::string Blake3::hex_digest(size_t out_len) const {
   std::vector<uint8_t> out(out_len);
@@ -51,13 +55,13 @@ std::string Blake3::hex_digest(size_t out_len) const {
   return to_hex(out.data(), out.size());
 }
 
-#else  // the portable implementation
+#else // the portable implementation
 
 namespace {
 
 constexpr size_t kBlockLen = 64;
 constexpr size_t kChunkLen = 1024;
-constexpr size_t kMaxDepth = 54;  // 2^54 chunks of 1 KiB = 2^64 bytes
+constexpr size_t kMaxDepth = 54; // 2^54 chunks of 1 KiB = 2^64 bytes
 
 constexpr uint32_t kChunkStart = 1U << 0;
 constexpr uint32_t kChunkEnd = 1U << 1;
@@ -204,7 +208,7 @@ Output parent_output(const Words8 &left, const Words8 &right) {
   return o;
 }
 
-}  // namespace
+} // namespace
 
 struct Blake3::Impl {
   // The chunk being filled.
@@ -304,7 +308,7 @@ std::string Blake3::hex_digest(size_t out_len) const {
   return to_hex(out.data(), out.size());
 }
 
-#endif  // FORGE_HAVE_SYSTEM_BLAKE3
+#endif // FORGE_HAVE_SYSTEM_BLAKE3
 
 Blake3::~Blake3() = default;
 Blake3::Blake3(Blake3 &&) noexcept = default;
@@ -342,4 +346,4 @@ std::string blake3_file_hex(const std::filesystem::path &path) {
   return h.hex_digest();
 }
 
-}  // namespace forge
+} // namespace forge

@@ -22,9 +22,13 @@ Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
   }
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(impl_->ctx); }
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(impl_->ctx);
+}
 
-void Sha256::update(const void *data, size_t size) { EVP_DigestUpdate(impl_->ctx, data, size); }
+void Sha256::update(const void *data, size_t size) {
+  EVP_DigestUpdate(impl_->ctx, data, size);
+}
 
 std::string Sha256::hex_digest() {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
@@ -65,4 +69,4 @@ std::string sha256_file_hex(const std::filesystem::path &path) {
   return h.hex_digest();
 }
 
-}  // namespace forge
+} // namespace forge

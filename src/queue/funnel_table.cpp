@@ -40,7 +40,7 @@ std::string bar(int64_t value, int64_t total, int width) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 std::string render_funnel(const Funnel &f, const std::string &since, bool color) {
   struct Row {
@@ -61,11 +61,12 @@ std::string render_funnel(const Funnel &f, const std::string &since, bool color)
   const std::string reset = color ? "\x1b[0m" : "";
   std::string out;
   for (const auto &r : rows) {
-    const double pct = f.total > 0 ? 100.0 * static_cast<double>(r.value) / static_cast<double>(f.total) : 0.0;
-    out += fmt::format("{:<32} {}{}{} {:>9} {:>6.2f}%\n", r.label, color ? r.colour : "", bar(r.value, f.total, 30),
-                       reset, with_commas(r.value), pct);
+    const double pct =
+        f.total > 0 ? 100.0 * static_cast<double>(r.value) / static_cast<double>(f.total) : 0.0;
+    out += fmt::format("{:<32} {}{}{} {:>9} {:>6.2f}%\n", r.label, color ? r.colour : "",
+                       bar(r.value, f.total, 30), reset, with_commas(r.value), pct);
   }
   return out;
 }
 
-}  // namespace forge
+} // namespace forge

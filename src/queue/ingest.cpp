@@ -33,7 +33,7 @@ fs::path cache_path_for(const std::string &url) {
   return cache_dir() / name;
 }
 
-}  // namespace
+} // namespace
 
 std::string default_since(int64_t now) {
   const std::string today = pg::format_date(now);
@@ -94,4 +94,4 @@ IngestResult run_ingest(const IngestOptions &opt) {
   return res;
 }
 
-}  // namespace forge
+} // namespace forge

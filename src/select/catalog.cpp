@@ -32,7 +32,8 @@ std::vector<std::string> VersionInfo::bin_names() const {
   size_t start = 0;
   for (;;) {
     const size_t nul = packed->find('\0', start);
-    out.emplace_back(packed->substr(start, nul == std::string_view::npos ? std::string_view::npos : nul - start));
+    out.emplace_back(
+        packed->substr(start, nul == std::string_view::npos ? std::string_view::npos : nul - start));
     if (nul == std::string_view::npos) {
       break;
     }
@@ -42,7 +43,8 @@ std::vector<std::string> VersionInfo::bin_names() const {
 }
 
 void CrateInfo::set_strings(std::string_view name, std::optional<std::string_view> description,
-                            std::optional<std::string_view> homepage, std::optional<std::string_view> repository) {
+                            std::optional<std::string_view> homepage,
+                            std::optional<std::string_view> repository) {
   blob.clear();
   null_mask = 0;
   const std::array<std::optional<std::string_view>, count> values = {name, description, homepage, repository};
@@ -83,7 +85,7 @@ int fallback_class(bool yanked, const std::optional<SemVer> &v) {
   }
   return (v && !v->is_prerelease()) ? 2 : 1;
 }
-}  // namespace
+} // namespace
 
 bool better_fallback(std::string_view candidate_num, bool candidate_yanked, std::string_view current_num,
                      bool current_yanked) {
@@ -98,9 +100,9 @@ bool better_fallback(std::string_view candidate_num, bool candidate_yanked, std:
     return compare_semver(*a, *b) > 0;
   }
   if (a || b) {
-    return a.has_value();  // a valid version outranks an unparseable one
+    return a.has_value(); // a valid version outranks an unparseable one
   }
   return candidate_num > current_num;
 }
 
-}  // namespace forge
+} // namespace forge

@@ -25,11 +25,11 @@ constexpr std::string_view kKeywords = "keywords.csv";
 constexpr std::string_view kCratesCategories = "crates_categories.csv";
 constexpr std::string_view kCratesKeywords = "crates_keywords.csv";
 constexpr std::string_view kVersions = "versions.csv";
-constexpr std::string_view kDefaultVersions = "default_versions.csv";  // optional: older dumps lack it
+constexpr std::string_view kDefaultVersions = "default_versions.csv"; // optional: older dumps lack it
 constexpr std::string_view kCliSlug = "command-line-utilities";
 
-constexpr std::array<std::string_view, 7> kRequired = {kCategories,        kCrateDownloads, kCrates,  kKeywords,
-                                                       kCratesCategories, kCratesKeywords, kVersions};
+constexpr std::array<std::string_view, 7> kRequired = {
+    kCategories, kCrateDownloads, kCrates, kKeywords, kCratesCategories, kCratesKeywords, kVersions};
 // Tables known to come after everything selection needs: reaching one means the rest is not worth inflating.
 constexpr std::array<std::string_view, 2> kLateTables = {"dependencies.csv", "version_downloads.csv"};
 
@@ -105,7 +105,6 @@ std::optional<std::string_view> get_opt(const Record &rec, int idx) {
   return rec[static_cast<size_t>(idx)].text;
 }
 
-
 // Streams one dump table into the catalog.
 class TableLoader {
 public:
@@ -167,7 +166,8 @@ public:
     keyword_ = cols_.required("keyword");
   }
   void row(const Record &r) override {
-    cat_.keyword_index.emplace(get_int(cols_, r, id_, "id"), static_cast<uint32_t>(cat_.keyword_names.size()));
+    cat_.keyword_index.emplace(get_int(cols_, r, id_, "id"),
+                               static_cast<uint32_t>(cat_.keyword_names.size()));
     cat_.keyword_names.emplace_back(r[static_cast<size_t>(keyword_)].text);
   }
 
@@ -326,7 +326,7 @@ private:
         RowError(cols_, r).bad("bin_names", "array");
       }
       if (std::none_of(names->begin(), names->end(), [](const auto &e) { return e.has_value(); })) {
-        v.bin_state = BinNames::empty;  // {NULL} carries no name
+        v.bin_state = BinNames::empty; // {NULL} carries no name
       }
     }
     if (yanked || v.created_at < since_) {
@@ -392,9 +392,9 @@ private:
   int64_t since_;
   uint64_t orphans_ = 0;
   int id_ = kAbsent, crate_id_ = kAbsent, num_ = kAbsent, created_at_ = kAbsent, yanked_ = kAbsent,
-      bin_names_ = kAbsent, has_lib_ = kAbsent, tar_sha256_ = kAbsent, checksum_ = kAbsent, license_ = kAbsent,
-      edition_ = kAbsent, rust_version_ = kAbsent, description_ = kAbsent, homepage_ = kAbsent,
-      repository_ = kAbsent;
+      bin_names_ = kAbsent, has_lib_ = kAbsent, tar_sha256_ = kAbsent, checksum_ = kAbsent,
+      license_ = kAbsent, edition_ = kAbsent, rust_version_ = kAbsent, description_ = kAbsent,
+      homepage_ = kAbsent, repository_ = kAbsent;
 };
 
 bool contains(std::string_view needle, const auto &list) {
@@ -406,8 +406,8 @@ std::optional<std::string> timestamp_from_top_dir(std::string_view dir) {
   if (dir.size() != 17 || dir[4] != '-' || dir[7] != '-' || dir[10] != '-') {
     return std::nullopt;
   }
-  std::string iso = fmt::format("{} {}:{}:{}", dir.substr(0, 10), dir.substr(11, 2), dir.substr(13, 2),
-                                dir.substr(15, 2));
+  std::string iso =
+      fmt::format("{} {}:{}:{}", dir.substr(0, 10), dir.substr(11, 2), dir.substr(13, 2), dir.substr(15, 2));
   auto t = pg::parse_timestamp(iso);
   return t ? std::optional<std::string>(pg::format_rfc3339(*t)) : std::nullopt;
 }
@@ -421,8 +421,9 @@ public:
     if (top_dir_.empty()) {
       top_dir_ = e.path.substr(0, e.path.find('/'));
     }
-    const bool in_data = e.path.size() > e.basename.size() + 5 &&
-                         std::string_view(e.path).substr(e.path.size() - e.basename.size() - 6, 6) == "/data/";
+    const bool in_data =
+        e.path.size() > e.basename.size() + 5 &&
+        std::string_view(e.path).substr(e.path.size() - e.basename.size() - 6, 6) == "/data/";
     if (e.basename == "metadata.json" && !in_data) {
       current_ = nullptr;
       metadata_.clear();
@@ -618,7 +619,7 @@ private:
   std::vector<std::pair<int64_t, int64_t>> downloads_, crate_categories_, crate_keywords_, default_versions_;
 };
 
-}  // namespace
+} // namespace
 
 Catalog load_catalog(const std::string &path, const std::string &label, int64_t since, LoadStats *stats) {
   Catalog cat;
@@ -631,4 +632,4 @@ Catalog load_catalog(const std::string &path, const std::string &label, int64_t 
   return cat;
 }
 
-}  // namespace forge
+} // namespace forge

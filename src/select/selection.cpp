@@ -53,7 +53,7 @@ QueuedCrate make_entry(const Catalog &cat, uint32_t index, const CrateInfo &c, c
   return q;
 }
 
-}  // namespace
+} // namespace
 
 Selection select_crates(const Catalog &cat, int64_t since) {
   Selection out;
@@ -71,7 +71,7 @@ Selection select_crates(const Catalog &cat, int64_t since) {
     }
     ++f.candidates;
     if (v == nullptr) {
-      continue;  // a CLI crate without any version row: nothing to build
+      continue; // a CLI crate without any version row: nothing to build
     }
     if (v->created_at < since) {
       continue;
@@ -104,4 +104,4 @@ Selection select_crates(const Catalog &cat, int64_t since) {
   return out;
 }
 
-}  // namespace forge
+} // namespace forge

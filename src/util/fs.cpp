@@ -76,4 +76,4 @@ fs::path cache_dir() {
   return fs::temp_directory_path() / "forge-cache";
 }
 
-}  // namespace forge
+} // namespace forge

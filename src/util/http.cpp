@@ -2,10 +2,10 @@
 #include "forge/util/http.hpp"
 
 #include "forge/util/error.hpp"
-#include "util/curl_common.hpp"
 #include "forge/util/fs.hpp"
 #include "forge/util/progress.hpp"
 #include "forge/version.hpp"
+#include "util/curl_common.hpp"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -37,11 +37,11 @@ using curl::trim;
 
 namespace fs = std::filesystem;
 
-constexpr double kMaxRetryAfterS = 60.0;  // a server asking for longer than this is not waited on longer
+constexpr double kMaxRetryAfterS = 60.0; // a server asking for longer than this is not waited on longer
 constexpr double kMaxBackoffS = 60.0;
-constexpr int kMaxRestarts = 3;           // .part restarts (ignored Range, bad 416) within one call
+constexpr int kMaxRestarts = 3; // .part restarts (ignored Range, bad 416) within one call
 constexpr long kMaxRedirects = 10;
-constexpr long kLowSpeedLimit = 1024;     // bytes/s, see DownloadOptions::low_speed_time_s
+constexpr long kLowSpeedLimit = 1024; // bytes/s, see DownloadOptions::low_speed_time_s
 
 // One easy handle per thread, reset between transfers: keeps the connection and DNS caches warm when
 // thousands of .crate files come from the same host.
@@ -89,20 +89,34 @@ std::optional<uint64_t> parse_u64(const std::string &text) {
 
 const char *standard_reason(long status) {
   switch (status) {
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 408: return "Request Timeout";
-  case 410: return "Gone";
-  case 416: return "Range Not Satisfiable";
-  case 429: return "Too Many Requests";
-  case 500: return "Internal Server Error";
-  case 502: return "Bad Gateway";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  default: return "";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 408:
+    return "Request Timeout";
+  case 410:
+    return "Gone";
+  case 416:
+    return "Range Not Satisfiable";
+  case 429:
+    return "Too Many Requests";
+  case 500:
+    return "Internal Server Error";
+  case 502:
+    return "Bad Gateway";
+  case 503:
+    return "Service Unavailable";
+  case 504:
+    return "Gateway Timeout";
+  default:
+    return "";
   }
 }
 
@@ -126,20 +140,22 @@ struct Transfer {
   ResponseHeaders headers;
   // file sink
   std::FILE *file = nullptr;
-  uint64_t resume_from = 0;  // bytes already in the .part when this try started
-  uint64_t written = 0;      // bytes now in the .part
+  uint64_t resume_from = 0; // bytes already in the .part when this try started
+  uint64_t written = 0;     // bytes now in the .part
   int write_errno = 0;
-  bool range_mismatch = false;  // a 206 that does not start where we asked
+  bool range_mismatch = false; // a 206 that does not start where we asked
   // memory sink
   std::string *body = nullptr;
   // shared
   bool body_started = false;
-  uint64_t base = 0;  // offset of the first body byte of this response within the file
+  uint64_t base = 0; // offset of the first body byte of this response within the file
   std::unique_ptr<Progress> *progress = nullptr;
   std::string label;
 };
 
-bool is_success(long status) { return status >= 200 && status < 300; }
+bool is_success(long status) {
+  return status >= 200 && status < 300;
+}
 
 size_t on_header(char *data, size_t size, size_t count, void *user) {
   auto *t = static_cast<Transfer *>(user);
@@ -152,7 +168,8 @@ size_t on_header(char *data, size_t size, size_t count, void *user) {
     const auto sp1 = line.find(' ');
     if (sp1 != std::string::npos) {
       const auto sp2 = line.find(' ', sp1 + 1);
-      const std::string code = line.substr(sp1 + 1, sp2 == std::string::npos ? std::string::npos : sp2 - sp1 - 1);
+      const std::string code =
+          line.substr(sp1 + 1, sp2 == std::string::npos ? std::string::npos : sp2 - sp1 - 1);
       if (auto v = parse_u64(trim(code))) {
         t->headers.status = static_cast<long>(*v);
       }
@@ -247,10 +264,10 @@ size_t on_write(char *data, size_t size, size_t count, void *user) {
   auto *t = static_cast<Transfer *>(user);
   const size_t n = size * count;
   if (t->http && !is_success(t->headers.status)) {
-    return n;  // the body of an error or redirect: not the file
+    return n; // the body of an error or redirect: not the file
   }
   if (!t->body_started && !start_body(*t)) {
-    return 0;  // aborts the transfer with CURLE_WRITE_ERROR; the caller looks at the flags
+    return 0; // aborts the transfer with CURLE_WRITE_ERROR; the caller looks at the flags
   }
   if (t->kind == SinkKind::memory) {
     t->body->append(data, n);
@@ -390,7 +407,7 @@ std::optional<Meta> load_meta(const fs::path &meta_path, const std::string &url,
     }
     return meta;
   } catch (const std::exception &) {
-    return std::nullopt;  // unreadable or stale metadata only costs a full download
+    return std::nullopt; // unreadable or stale metadata only costs a full download
   }
 }
 
@@ -430,10 +447,11 @@ struct FileCloser {
   void operator()(std::FILE *file) const { std::fclose(file); }
 };
 
-}  // namespace
+} // namespace
 
 bool is_url(const std::string &text) {
-  return starts_with_ci(text, "http://") || starts_with_ci(text, "https://") || starts_with_ci(text, "file://");
+  return starts_with_ci(text, "http://") || starts_with_ci(text, "https://") ||
+         starts_with_ci(text, "file://");
 }
 
 DownloadResult download_file(const std::string &url, const fs::path &dest, const DownloadOptions &options) {
@@ -453,7 +471,7 @@ DownloadResult download_file(const std::string &url, const fs::path &dest, const
   const std::string label = options.label.empty() ? default_label(url) : options.label;
   Retrier retry(url, options);
   int restarts = 0;
-  std::string if_range;  // the strong ETag of what this call already started writing to the .part
+  std::string if_range; // the strong ETag of what this call already started writing to the .part
 
   auto restart = [&](const std::string &why) {
     truncate_file(part);
@@ -466,7 +484,7 @@ DownloadResult download_file(const std::string &url, const fs::path &dest, const
   while (true) {
     retry.next();
     if (!http) {
-      remove_quietly(part);  // a local copy is cheap: never resume it
+      remove_quietly(part); // a local copy is cheap: never resume it
     }
     const uint64_t resume_from = size_or_zero(part);
     const bool conditional = cached.has_value() && resume_from == 0;
@@ -533,7 +551,7 @@ DownloadResult download_file(const std::string &url, const fs::path &dest, const
     if (rc == CURLE_OK) {
       if (!http || is_success(status)) {
         if (http && status == 200 && !t.body_started && resume_from > 0) {
-          truncate_file(part);  // an empty 200 answer to a range request: the file is empty now
+          truncate_file(part); // an empty 200 answer to a range request: the file is empty now
         }
       } else if (status == 304 && conditional) {
         remove_quietly(part);
@@ -558,7 +576,7 @@ DownloadResult download_file(const std::string &url, const fs::path &dest, const
     if (!reason.empty()) {
       if (!transient || retry.exhausted()) {
         if (!transient || size_or_zero(part) == 0) {
-          remove_quietly(part);  // keep a partial download only when a later run can resume it
+          remove_quietly(part); // keep a partial download only when a later run can resume it
         }
         retry.give_up(reason);
       }
@@ -577,10 +595,8 @@ DownloadResult download_file(const std::string &url, const fs::path &dest, const
       fail(ExitCode::io, "cannot rename {} to {}: {}", part.string(), dest.string(), ec.message());
     }
     const uint64_t size = size_or_zero(dest);
-    const nlohmann::json meta = {{"url", url},
-                                 {"etag", t.headers.etag},
-                                 {"last_modified", t.headers.last_modified},
-                                 {"size", size}};
+    const nlohmann::json meta = {
+        {"url", url}, {"etag", t.headers.etag}, {"last_modified", t.headers.last_modified}, {"size", size}};
     write_file_atomic(meta_path, meta.dump(2) + "\n");
     return DownloadResult{dest, false, status, size};
   }
@@ -605,7 +621,7 @@ std::string http_get(const std::string &url, const DownloadOptions &options) {
     CURL *handle = thread_handle();
     char error_buffer[CURL_ERROR_SIZE] = {};
     common_setup(handle, url, options, t, error_buffer);
-    set_opt(handle, CURLOPT_ACCEPT_ENCODING, "");  // small text resources: let the server compress
+    set_opt(handle, CURLOPT_ACCEPT_ENCODING, ""); // small text resources: let the server compress
     const CURLcode rc = curl_easy_perform(handle);
     long status = 0;
     if (http) {
@@ -635,4 +651,4 @@ std::string http_get(const std::string &url, const DownloadOptions &options) {
   }
 }
 
-}  // namespace forge
+} // namespace forge

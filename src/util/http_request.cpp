@@ -3,8 +3,8 @@
 #include "forge/util/http_request.hpp"
 
 #include "forge/util/error.hpp"
-#include "util/curl_common.hpp"
 #include "forge/version.hpp"
+#include "util/curl_common.hpp"
 
 #include <curl/curl.h>
 #include <fcntl.h>

@@ -25,7 +25,7 @@ std::string fit_label(const std::string &label) {
   return "..." + label.substr(label.size() - (kLabelWidth - 3));
 }
 
-}  // namespace
+} // namespace
 
 std::string human_bytes(double bytes) {
   if (!(bytes > 0)) {
@@ -58,12 +58,15 @@ std::string human_duration(double seconds) {
 }
 
 Progress::Progress(std::string label, uint64_t total)
-    : label_(std::move(label)), total_(total), start_(std::chrono::steady_clock::now()),
-      last_draw_(start_) {}
+    : label_(std::move(label)), total_(total), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
-Progress::~Progress() { finish(); }
+Progress::~Progress() {
+  finish();
+}
 
-void Progress::set_total(uint64_t total) { total_ = total; }
+void Progress::set_total(uint64_t total) {
+  total_ = total;
+}
 
 void Progress::update(uint64_t done) {
   if (finished_) {
@@ -103,12 +106,12 @@ void Progress::finish() {
 
 void Progress::draw(bool final) {
   const Ui &settings = ui();
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double moved = done_ >= base_ ? static_cast<double>(done_ - base_) : 0.0;
   const double rate = elapsed > 0.05 ? moved / elapsed : 0.0;
   const bool known = total_ > 0;
-  const double fraction = known ? std::min(1.0, static_cast<double>(done_) / static_cast<double>(total_)) : 0.0;
+  const double fraction =
+      known ? std::min(1.0, static_cast<double>(done_) / static_cast<double>(total_)) : 0.0;
   const int percent = static_cast<int>(fraction * 100.0);
   std::string eta;
   if (known && rate > 0 && done_ < total_) {
@@ -144,8 +147,8 @@ void Progress::draw(bool final) {
   std::string line = fmt::format("forge: {}: ", label_);
   if (final) {
     if (!known || done_ >= total_) {
-      line += fmt::format("{} in {} ({}/s)", human_bytes(static_cast<double>(done_)),
-                          human_duration(elapsed), human_bytes(rate));
+      line += fmt::format("{} in {} ({}/s)", human_bytes(static_cast<double>(done_)), human_duration(elapsed),
+                          human_bytes(rate));
     } else {
       line += fmt::format("stopped at {}% {}/{}", percent, human_bytes(static_cast<double>(done_)),
                           human_bytes(static_cast<double>(total_)));
@@ -165,4 +168,4 @@ void Progress::draw(bool final) {
   drawn_ = true;
 }
 
-}  // namespace forge
+} // namespace forge

@@ -27,7 +27,9 @@ ColorMode parse_color_mode(const std::string &text) {
   fail(ExitCode::usage, "--color must be auto, always or never, not '{}'", text);
 }
 
-bool is_terminal(int fd) { return ::isatty(fd) == 1; }
+bool is_terminal(int fd) {
+  return ::isatty(fd) == 1;
+}
 
 Ui make_ui(Verbosity verbosity, ColorMode mode) {
   Ui out;
@@ -35,8 +37,8 @@ Ui make_ui(Verbosity verbosity, ColorMode mode) {
   out.stderr_tty = is_terminal(STDERR_FILENO);
   const char *no_color = std::getenv("NO_COLOR");
   const char *term = std::getenv("TERM");
-  const bool env_allows = (no_color == nullptr || *no_color == '\0') &&
-                          (term == nullptr || std::strcmp(term, "dumb") != 0);
+  const bool env_allows =
+      (no_color == nullptr || *no_color == '\0') && (term == nullptr || std::strcmp(term, "dumb") != 0);
   switch (mode) {
   case ColorMode::always:
     out.color_out = out.color_err = true;
@@ -52,8 +54,8 @@ Ui make_ui(Verbosity verbosity, ColorMode mode) {
 }
 
 void init_logging(const Ui &ui) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
-      ui.color_err ? spdlog::color_mode::always : spdlog::color_mode::never);
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(ui.color_err ? spdlog::color_mode::always
+                                                                                 : spdlog::color_mode::never);
   auto logger = std::make_shared<spdlog::logger>("forge", sink);
   if (ui.verbose()) {
     logger->set_pattern("forge: %H:%M:%S.%e [%P] %^%l%$: %v");
@@ -65,7 +67,11 @@ void init_logging(const Ui &ui) {
   spdlog::set_default_logger(logger);
 }
 
-const Ui &ui() { return g_ui; }
-void set_ui(const Ui &ui) { g_ui = ui; }
+const Ui &ui() {
+  return g_ui;
+}
+void set_ui(const Ui &ui) {
+  g_ui = ui;
+}
 
-}  // namespace forge
+} // namespace forge

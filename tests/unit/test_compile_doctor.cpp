@@ -60,7 +60,7 @@ DoctorReport fake_facts() {
 BuilderSettings fake_settings(const std::string &toolchain) {
   BuilderSettings s;
   s.toolchain = toolchain;
-  s.cargo_program = "/bin/sh";  // any executable that is not a rustup proxy
+  s.cargo_program = "/bin/sh"; // any executable that is not a rustup proxy
   return s;
 }
 
@@ -70,7 +70,7 @@ TEST(DoctorMachine, FindsCargoAndToolchains) {
   for (const auto &p : r.cargo_programs) {
     EXPECT_FALSE(p.path.empty()) << p.name;
   }
-  EXPECT_GT(r.free_bytes_out, 0U);  // the nearest existing parent of a missing directory
+  EXPECT_GT(r.free_bytes_out, 0U); // the nearest existing parent of a missing directory
   EXPECT_GT(r.free_bytes_cache, 0U);
   if (!rustup_present()) {
     GTEST_SKIP() << "no rustup on this machine";
@@ -103,7 +103,8 @@ TEST(DoctorMachine, HostBuildsAndMissingStdDoesNot) {
 TEST(DoctorMachine, RenderAndJson) {
   const DoctorReport &r = machine_report();
   const std::string text = forge::render_doctor(r, false);
-  for (const char *section : {"Toolchains", "Cargo", "Cross/containers", "Zig", "Linkers", "Disk", "Targets"}) {
+  for (const char *section :
+       {"Toolchains", "Cargo", "Cross/containers", "Zig", "Linkers", "Disk", "Targets"}) {
     EXPECT_NE(text.find(section), std::string::npos) << section;
   }
   EXPECT_EQ(text.find("\x1b["), std::string::npos);
@@ -196,4 +197,4 @@ TEST(DoctorPlan, NativeArchMuslNeedsNoLinker) {
   EXPECT_TRUE(plan.can_build) << plan.why_not;
 }
 
-}  // namespace
+} // namespace

@@ -29,8 +29,7 @@ class TempDir {
 public:
   // `base` defaults to the temp directory; the fuzz tests pass /dev/shm to avoid thousands of disk writes.
   explicit TempDir(const fs::path &base = fs::temp_directory_path()) {
-    path_ = base / ("forge_elf_test_" + std::to_string(::getpid()) + "_" +
-                                         std::to_string(counter_++));
+    path_ = base / ("forge_elf_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
     fs::create_directories(path_);
   }
   ~TempDir() {
@@ -127,8 +126,8 @@ std::vector<uint8_t> synth_elf(const SynthOptions &o) {
   const size_t word = o.is_64 ? 8 : 4;
 
   // Dynamic section first, to know the file size.
-  std::vector<std::pair<uint64_t, uint64_t>> dyn = {{DT_NEEDED, 1}, {DT_STRTAB, kBase + kStrtabOff},
-                                                    {DT_NEEDED, 13}, {DT_STRSZ, kStrtab.size()}};
+  std::vector<std::pair<uint64_t, uint64_t>> dyn = {
+      {DT_NEEDED, 1}, {DT_STRTAB, kBase + kStrtabOff}, {DT_NEEDED, 13}, {DT_STRSZ, kStrtab.size()}};
   if (o.soname) {
     dyn.emplace_back(DT_SONAME, 23);
   }
@@ -146,9 +145,13 @@ std::vector<uint8_t> synth_elf(const SynthOptions &o) {
     w.bytes[kStrtabOff + i] = static_cast<uint8_t>(kStrtab[i]);
   }
 
-  const uint8_t ident[] = {ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3,
+  const uint8_t ident[] = {ELFMAG0,
+                           ELFMAG1,
+                           ELFMAG2,
+                           ELFMAG3,
                            static_cast<uint8_t>(o.is_64 ? ELFCLASS64 : ELFCLASS32),
-                           static_cast<uint8_t>(o.little_endian ? ELFDATA2LSB : ELFDATA2MSB), EV_CURRENT};
+                           static_cast<uint8_t>(o.little_endian ? ELFDATA2LSB : ELFDATA2MSB),
+                           EV_CURRENT};
   std::copy(std::begin(ident), std::end(ident), w.bytes.begin());
 
   struct Ph {
@@ -246,7 +249,7 @@ TEST(Elf, LibcIsNotExecutable) {
   ASSERT_TRUE(info);
   EXPECT_EQ(info->type, ET_DYN);
   EXPECT_EQ(info->machine, EM_X86_64);
-  EXPECT_FALSE(info->is_executable);  // although glibc's libc.so.6 has a PT_INTERP
+  EXPECT_FALSE(info->is_executable); // although glibc's libc.so.6 has a PT_INTERP
 }
 
 TEST(Elf, NotElfIsNullopt) {
@@ -261,8 +264,8 @@ TEST(Elf, NotElfIsNullopt) {
   write_all(magic_only, {0x7f, 'E', 'L', 'F'});
   EXPECT_FALSE(forge::read_elf(magic_only));
   write_all(magic_only, {0x7f, 'E', 'L', 'F', ELFCLASS64, ELFDATA2LSB, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0});
-  EXPECT_FALSE(forge::read_elf(magic_only));  // ident but no header
-  EXPECT_FALSE(forge::read_elf(dir.path()));  // a directory
+  EXPECT_FALSE(forge::read_elf(magic_only)); // ident but no header
+  EXPECT_FALSE(forge::read_elf(dir.path())); // a directory
   EXPECT_FALSE(forge::read_elf(dir.path() / "missing"));
   EXPECT_FALSE(forge::read_elf("/dev/null"));
 }
@@ -316,7 +319,7 @@ TEST(Elf, StaticPieExecutable) {
   ASSERT_TRUE(info);
   EXPECT_EQ(info->type, ET_DYN);
   EXPECT_TRUE(info->is_static());
-  EXPECT_TRUE(info->is_executable);  // DF_1_PIE
+  EXPECT_TRUE(info->is_executable); // DF_1_PIE
 }
 
 TEST(Elf, SharedLibraryIsNotExecutable) {
@@ -373,14 +376,14 @@ TEST(Elf, SyntheticExecutableClassification) {
   SynthOptions o;
   o.type = ET_DYN;
   o.interp = false;
-  EXPECT_FALSE(classify(o));  // a plain shared library
+  EXPECT_FALSE(classify(o)); // a plain shared library
   o.pie_flag = true;
-  EXPECT_TRUE(classify(o));  // static-pie
+  EXPECT_TRUE(classify(o)); // static-pie
   o.pie_flag = false;
   o.interp = true;
-  EXPECT_TRUE(classify(o));  // a PIE from a linker that does not set DF_1_PIE
+  EXPECT_TRUE(classify(o)); // a PIE from a linker that does not set DF_1_PIE
   o.soname = true;
-  EXPECT_FALSE(classify(o));  // a runnable library, like libc.so.6
+  EXPECT_FALSE(classify(o)); // a runnable library, like libc.so.6
   o.type = ET_REL;
   EXPECT_FALSE(classify(o));
 }
@@ -458,18 +461,18 @@ void fuzz(const std::vector<uint8_t> &original, size_t region, uint32_t seed) {
     for (int m = 0; m < mutations; ++m) {
       const size_t pos = rng() % limit;
       switch (rng() % 4) {
-        case 0:
-          bytes[pos] = static_cast<uint8_t>(rng());
-          break;
-        case 1:
-          bytes[pos] ^= static_cast<uint8_t>(1U << (rng() % 8));
-          break;
-        case 2:
-          bytes[pos] = 0xff;
-          break;
-        default:
-          bytes[pos] = 0;
-          break;
+      case 0:
+        bytes[pos] = static_cast<uint8_t>(rng());
+        break;
+      case 1:
+        bytes[pos] ^= static_cast<uint8_t>(1U << (rng() % 8));
+        break;
+      case 2:
+        bytes[pos] = 0xff;
+        break;
+      default:
+        bytes[pos] = 0;
+        break;
       }
     }
     if (rng() % 10 == 0) {
@@ -491,7 +494,7 @@ TEST(Elf, FuzzBinLsHeader) {
   if (!fs::exists(kLs)) {
     GTEST_SKIP() << "no /bin/ls";
   }
-  fuzz(read_all(kLs), 1024, 12345);  // ELF header and program headers
+  fuzz(read_all(kLs), 1024, 12345); // ELF header and program headers
 }
 
 TEST(Elf, FuzzSynthetic) {
@@ -499,29 +502,21 @@ TEST(Elf, FuzzSynthetic) {
   o.is_64 = false;
   o.little_endian = false;
   fuzz(synth_elf(o), 4096, 777);
-  fuzz(synth_elf(SynthOptions{}), 4096, 778);  // the whole file: headers, strings, dynamic section
+  fuzz(synth_elf(SynthOptions{}), 4096, 778); // the whole file: headers, strings, dynamic section
 }
 
 // --- Machine mapping ----------------------------------------------------------------------------
 
 TEST(Elf, MachineForTriple) {
   const std::vector<std::pair<std::string, uint16_t>> table = {
-      {"x86_64-unknown-linux-musl", 62},
-      {"x86_64-unknown-linux-gnu", 62},
-      {"aarch64-unknown-linux-musl", 183},
-      {"i686-unknown-linux-musl", 3},
-      {"i586-unknown-linux-gnu", 3},
-      {"armv7-unknown-linux-musleabihf", 40},
-      {"arm-unknown-linux-musleabi", 40},
-      {"thumbv7neon-unknown-linux-gnueabihf", 40},
-      {"riscv64gc-unknown-linux-musl", 243},
-      {"riscv64-linux-android", 243},
-      {"loongarch64-unknown-linux-musl", 258},
-      {"powerpc64le-unknown-linux-musl", 21},
-      {"s390x-unknown-linux-musl", 22},
-      {"x86_64", 62},
-      {"wasm32-unknown-unknown", 0},
-      {"", 0},
+      {"x86_64-unknown-linux-musl", 62},       {"x86_64-unknown-linux-gnu", 62},
+      {"aarch64-unknown-linux-musl", 183},     {"i686-unknown-linux-musl", 3},
+      {"i586-unknown-linux-gnu", 3},           {"armv7-unknown-linux-musleabihf", 40},
+      {"arm-unknown-linux-musleabi", 40},      {"thumbv7neon-unknown-linux-gnueabihf", 40},
+      {"riscv64gc-unknown-linux-musl", 243},   {"riscv64-linux-android", 243},
+      {"loongarch64-unknown-linux-musl", 258}, {"powerpc64le-unknown-linux-musl", 21},
+      {"s390x-unknown-linux-musl", 22},        {"x86_64", 62},
+      {"wasm32-unknown-unknown", 0},           {"", 0},
       {"x86_64foo-unknown-linux", 0},
   };
   for (const auto &[triple, machine] : table) {
@@ -548,4 +543,4 @@ TEST(Elf, MachineName) {
   }
 }
 
-}  // namespace
+} // namespace

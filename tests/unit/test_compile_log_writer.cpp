@@ -45,7 +45,9 @@ TEST(LogWriterAnsi, StripsCsiOscAndLoneEscapes) {
   EXPECT_EQ(forge::strip_ansi("\x1b[1;31merror\x1b[0m: x"), "error: x");
   EXPECT_EQ(forge::strip_ansi("\x1b]0;title\x07text"), "text");
   EXPECT_EQ(forge::strip_ansi("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\"), "link");
-  EXPECT_EQ(forge::strip_ansi("a\x1b(Bb\x1b" "7c\x1bMd"), "abcd");
+  EXPECT_EQ(forge::strip_ansi("a\x1b(Bb\x1b"
+                              "7c\x1bMd"),
+            "abcd");
   EXPECT_EQ(forge::strip_ansi("\x1b[2K\x1b[1G   Compiling foo"), "   Compiling foo");
   EXPECT_EQ(forge::strip_ansi("tail\x1b[12"), "tail");
   EXPECT_EQ(forge::strip_ansi("tail\x1b"), "tail");
@@ -57,8 +59,8 @@ TEST(LogWriterSecrets, PicksSecretLookingNamesOnly) {
                                       "AWS_REGION=eu-west-1", "GH_HOST=github.example", "DB_PASSWORD=abc",
                                       "Auth_Header=Bearer xyz", "CARGO_REGISTRY_TOKEN=ghp_abcdef", "NOEQUALS",
                                       "SECRET_EMPTY="});
-  EXPECT_EQ(values, (std::vector<std::string>{"github.example", "Bearer xyz", "ghp_abcdef", "eu-west-1",
-                                              "k1k2k3"}));
+  EXPECT_EQ(values,
+            (std::vector<std::string>{"github.example", "Bearer xyz", "ghp_abcdef", "eu-west-1", "k1k2k3"}));
 }
 
 TEST(LogWriter, PrefixesEachLineWithTheTimeItsFirstByteArrived) {
@@ -101,7 +103,7 @@ TEST(LogWriter, LongLinesAreBrokenWithoutSplittingASecret) {
     raw += std::string(rng() % 40, 'x');
     raw += secret;
   }
-  for (std::size_t at = 0; at < raw.size();) {  // odd chunk sizes
+  for (std::size_t at = 0; at < raw.size();) { // odd chunk sizes
     std::size_t n = 1 + rng() % 3000;
     log.feed(std::string_view(raw).substr(at, n), milliseconds(0));
     at += n;
@@ -137,7 +139,7 @@ TEST(LogWriter, CapKeepsHeadAndTailWithAMarker) {
   auto at = text.find(marker);
   ASSERT_NE(at, std::string::npos);
   EXPECT_LE(at, 500u);
-  EXPECT_GE(text.size(), 1000u + marker.size() - 1);  // marker's leading '\n' may end the head instead
+  EXPECT_GE(text.size(), 1000u + marker.size() - 1); // marker's leading '\n' may end the head instead
   EXPECT_LE(text.size(), 1000u + marker.size());
   EXPECT_EQ(log.processed_bytes() - log.omitted_bytes(), 1000u);
 }
@@ -156,7 +158,7 @@ TEST(LogWriter, MemoryStaysBoundedForHugeOutput) {
   for (int i = 0; i < 1000; ++i) {
     chunk += "compiling crate number " + std::to_string(i) + " abcdefgh\n";
   }
-  chunk += std::string(200'000, 'y');  // and an overlong line now and then
+  chunk += std::string(200'000, 'y'); // and an overlong line now and then
   uint64_t fed = 0;
   while (fed < 50'000'000) {
     log.feed(chunk, milliseconds(0));
@@ -182,4 +184,4 @@ TEST(LogWriter, WritesAnEmptyFileAndCreatesItsDirectory) {
   fs::remove_all(dir);
 }
 
-}  // namespace
+} // namespace

@@ -43,10 +43,11 @@ TEST(Queue, RoundTripsThroughJson) {
   c.name = "second";
   c.description = "multi\nline \"quoted\"";
   s.crates.push_back(c);
-  const auto dir = std::filesystem::temp_directory_path() / ("forge-queue-test-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("forge-queue-test-" + std::to_string(::getpid()));
   QueueHeader h{"2026-11-25T00:00:00Z", "2025-01-01", "sample.tar.gz", "2026-11-20T02:00:46Z"};
   write_queue_files(dir, h, s);
-  EXPECT_EQ(read_file(dir / "queue.json"), queue_to_json(h, s).dump(2) + "\n");  // streamed == tree dump
+  EXPECT_EQ(read_file(dir / "queue.json"), queue_to_json(h, s).dump(2) + "\n"); // streamed == tree dump
   const Queue q = read_queue(dir / "queue.json");
   ASSERT_EQ(q.crates.size(), 2U);
   EXPECT_EQ(q.crates[0].name, "hexyl");
@@ -60,5 +61,5 @@ TEST(Queue, RoundTripsThroughJson) {
   std::filesystem::remove_all(dir);
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

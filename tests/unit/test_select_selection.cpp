@@ -13,9 +13,8 @@ public:
   CatalogBuilder() { cat_.has_default_versions = true; }
 
   // Adds a crate whose default version has the given properties.
-  CatalogBuilder &crate(const std::string &name, std::optional<std::vector<std::string>> bins,
-                        int8_t has_lib, bool cli, const std::string &created, bool yanked = false,
-                        int64_t downloads = 0) {
+  CatalogBuilder &crate(const std::string &name, std::optional<std::vector<std::string>> bins, int8_t has_lib,
+                        bool cli, const std::string &created, bool yanked = false, int64_t downloads = 0) {
     CrateInfo c;
     c.id = static_cast<int64_t>(cat_.crates.size()) + 1;
     c.set_strings(name, std::nullopt, std::nullopt, std::nullopt);
@@ -30,8 +29,8 @@ public:
     v.bin_state = !bins ? BinNames::null : (bins->empty() ? BinNames::empty : BinNames::some);
     v.set(VersionInfo::num, "1.0.0");
     v.set(VersionInfo::checksum, std::string(64, 'a'));
-    for (auto s : {VersionInfo::license, VersionInfo::edition, VersionInfo::rust_version, VersionInfo::description,
-                   VersionInfo::homepage, VersionInfo::repository}) {
+    for (auto s : {VersionInfo::license, VersionInfo::edition, VersionInfo::rust_version,
+                   VersionInfo::description, VersionInfo::homepage, VersionInfo::repository}) {
       v.set(s, std::nullopt);
     }
     std::string packed;
@@ -69,7 +68,8 @@ std::vector<std::string> names(const Selection &s) {
 }
 
 TEST(Selection, BinCrateWithoutCategoriesIsSelected) {
-  const auto cat = CatalogBuilder().crate("tool", std::vector<std::string>{"tool"}, 0, false, "2025-06-01").build();
+  const auto cat =
+      CatalogBuilder().crate("tool", std::vector<std::string>{"tool"}, 0, false, "2025-06-01").build();
   const auto s = select_crates(cat, kSince);
   EXPECT_EQ(names(s), std::vector<std::string>{"tool"});
   EXPECT_EQ(s.funnel.with_bins, 1);
@@ -98,10 +98,11 @@ TEST(Selection, CliCrateWithEmptyBinsButNoLibIsSelected) {
 }
 
 TEST(Selection, SinceIsInclusiveAtMidnightUtc) {
-  const auto cat = CatalogBuilder()
-                       .crate("at", std::vector<std::string>{"at"}, 0, false, "2025-01-01 00:00:00+00")
-                       .crate("before", std::vector<std::string>{"b"}, 0, false, "2024-12-31 23:59:59.999999+00")
-                       .build();
+  const auto cat =
+      CatalogBuilder()
+          .crate("at", std::vector<std::string>{"at"}, 0, false, "2025-01-01 00:00:00+00")
+          .crate("before", std::vector<std::string>{"b"}, 0, false, "2024-12-31 23:59:59.999999+00")
+          .build();
   const auto s = select_crates(cat, kSince);
   EXPECT_EQ(names(s), std::vector<std::string>{"at"});
   EXPECT_EQ(s.funnel.candidates, 2);
@@ -109,7 +110,8 @@ TEST(Selection, SinceIsInclusiveAtMidnightUtc) {
 }
 
 TEST(Selection, YankedDefaultVersionIsCounted) {
-  const auto cat = CatalogBuilder().crate("gone", std::vector<std::string>{"g"}, 0, false, "2025-06-01", true).build();
+  const auto cat =
+      CatalogBuilder().crate("gone", std::vector<std::string>{"g"}, 0, false, "2025-06-01", true).build();
   const auto s = select_crates(cat, kSince);
   EXPECT_TRUE(s.crates.empty());
   EXPECT_EQ(s.funnel.yanked, 1);
@@ -136,7 +138,9 @@ TEST(Selection, SortedByDownloadsThenNameWithRanks) {
 
 TEST(Selection, MultipleBinNamesSurvivePacking) {
   const auto cat =
-      CatalogBuilder().crate("multi", std::vector<std::string>{"one", "two", "three"}, 0, false, "2025-06-01").build();
+      CatalogBuilder()
+          .crate("multi", std::vector<std::string>{"one", "two", "three"}, 0, false, "2025-06-01")
+          .build();
   const auto s = select_crates(cat, kSince);
   ASSERT_EQ(s.crates.size(), 1U);
   EXPECT_EQ(s.crates[0].bin_names, (std::vector<std::string>{"one", "two", "three"}));
@@ -147,10 +151,10 @@ TEST(FallbackRule, ReleaseBeatsNewerPrereleaseAndYanked) {
   EXPECT_TRUE(better_fallback("1.0.0", false, "2.0.0-rc.1", false));
   EXPECT_FALSE(better_fallback("2.0.0-rc.1", false, "1.0.0", false));
   EXPECT_TRUE(better_fallback("1.0.0", false, "3.0.0", true));
-  EXPECT_TRUE(better_fallback("0.1.0-alpha", false, "3.0.0", true));  // non-yanked pre-release beats yanked
-  EXPECT_TRUE(better_fallback("1.10.0", false, "1.9.0", false));      // semver, not string order
-  EXPECT_TRUE(better_fallback("3.0.0", true, "2.0.0", true));         // all yanked: highest
+  EXPECT_TRUE(better_fallback("0.1.0-alpha", false, "3.0.0", true)); // non-yanked pre-release beats yanked
+  EXPECT_TRUE(better_fallback("1.10.0", false, "1.9.0", false));     // semver, not string order
+  EXPECT_TRUE(better_fallback("3.0.0", true, "2.0.0", true));        // all yanked: highest
 }
 
-}  // namespace
-}  // namespace forge
+} // namespace
+} // namespace forge

@@ -73,10 +73,9 @@ forge::DownloadOptions fast_options() {
 
 std::string header(const json &request, const std::string &name) {
   for (const auto &[key, value] : request.at("headers").items()) {
-    if (key.size() == name.size() &&
-        std::equal(key.begin(), key.end(), name.begin(),
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                               std::tolower(static_cast<unsigned char>(b)); })) {
+    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
       return value.get<std::string>();
     }
   }
@@ -119,8 +118,9 @@ protected:
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&actions, fds[0]);
     posix_spawn_file_actions_addclose(&actions, fds[1]);
-    std::vector<std::string> args = {"python3",       server_script().string(), root_.string(), "--script",
-                                     script_file.string(), "--log",                 log_file_.string()};
+    std::vector<std::string> args = {"python3",         server_script().string(), root_.string(),
+                                     "--script",        script_file.string(),     "--log",
+                                     log_file_.string()};
     std::vector<char *> argv;
     for (auto &arg : args) {
       argv.push_back(arg.data());
@@ -215,8 +215,9 @@ TEST_F(HttpTest, DownloadsAFileAndRecordsValidators) {
 TEST_F(HttpTest, FollowsRedirects) {
   const std::string blob = make_blob(5000);
   spit(root_ / "real.bin", blob);
-  const std::string base = start_server(json::array({{{"op", "redirect"}, {"path", "/old"}, {"to", "/mid"}},
-                                                     {{"op", "redirect"}, {"path", "/mid"}, {"to", "/real.bin"}}}));
+  const std::string base =
+      start_server(json::array({{{"op", "redirect"}, {"path", "/old"}, {"to", "/mid"}},
+                                {{"op", "redirect"}, {"path", "/mid"}, {"to", "/real.bin"}}}));
   const fs::path dest = work_ / "out.bin";
   const auto result = forge::download_file(base + "/old", dest, fast_options());
   EXPECT_EQ(result.http_status, 200);
@@ -229,8 +230,8 @@ TEST_F(HttpTest, FollowsRedirects) {
 TEST_F(HttpTest, ResumesAfterACutConnection) {
   const std::string blob = make_blob(200000);
   spit(root_ / "big.bin", blob);
-  const std::string base =
-      start_server(json::array({{{"op", "cut"}, {"path", "/big.bin"}, {"after_bytes", 70000}, {"times", 1}}}));
+  const std::string base = start_server(
+      json::array({{{"op", "cut"}, {"path", "/big.bin"}, {"after_bytes", 70000}, {"times", 1}}}));
   const fs::path dest = work_ / "big.bin";
   const auto result = forge::download_file(base + "/big.bin", dest, fast_options());
   EXPECT_EQ(result.http_status, 206);
@@ -261,7 +262,7 @@ TEST_F(HttpTest, RestartsWhenTheServerIgnoresRange) {
   const std::string blob = make_blob(30000);
   spit(root_ / "f.bin", blob);
   const fs::path dest = work_ / "f.bin";
-  spit(dest.string() + ".part", std::string(777, 'x'));  // garbage that must not survive
+  spit(dest.string() + ".part", std::string(777, 'x')); // garbage that must not survive
   const std::string base = start_server(json::array({{{"op", "ignore_range"}, {"path", "/f.bin"}}}));
   const auto result = forge::download_file(base + "/f.bin", dest, fast_options());
   EXPECT_EQ(result.http_status, 200);
@@ -348,15 +349,14 @@ TEST_F(HttpTest, LocallyChangedFileIsNotTrusted) {
 TEST_F(HttpTest, RetriesServerErrors) {
   const std::string blob = make_blob(3000);
   spit(root_ / "f.bin", blob);
-  const std::string base =
-      start_server(json::array({{{"op", "fail"}, {"path", "/f.bin"}, {"status", 500}, {"times", 2}},
-                                {{"op", "fail"}, {"path", "/f.bin"}, {"status", 429}, {"times", 1},
-                                 {"retry_after", 0}}}));
+  const std::string base = start_server(
+      json::array({{{"op", "fail"}, {"path", "/f.bin"}, {"status", 500}, {"times", 2}},
+                   {{"op", "fail"}, {"path", "/f.bin"}, {"status", 429}, {"times", 1}, {"retry_after", 0}}}));
   const fs::path dest = work_ / "f.bin";
   const auto result = forge::download_file(base + "/f.bin", dest, fast_options());
   EXPECT_EQ(result.http_status, 200);
   EXPECT_EQ(slurp(dest), blob);
-  EXPECT_EQ(requests().size(), 4U);  // 500, 500, 429, then served
+  EXPECT_EQ(requests().size(), 4U); // 500, 500, 429, then served
 }
 
 TEST_F(HttpTest, HonoursRetryAfter) {
@@ -418,7 +418,7 @@ TEST_F(HttpTest, UnreachablePortIsANetworkError) {
   socklen_t len = sizeof addr;
   ASSERT_EQ(::getsockname(sock, reinterpret_cast<sockaddr *>(&addr), &len), 0);
   const int port = ntohs(addr.sin_port);
-  ::close(sock);  // nothing listens there now
+  ::close(sock); // nothing listens there now
 
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/x.bin";
   auto options = fast_options();
@@ -464,9 +464,9 @@ TEST_F(HttpTest, MissingFileUrlIsANetworkError) {
 
 TEST_F(HttpTest, HttpGetReturnsTheBodyAndRetries) {
   spit(root_ / "config.json", R"({"dl":"x"})");
-  const std::string base = start_server(json::array(
-      {{{"op", "fail"}, {"path", "/config.json"}, {"status", 502}, {"times", 1}},
-       {{"op", "redirect"}, {"path", "/moved.json"}, {"to", "/config.json"}}}));
+  const std::string base =
+      start_server(json::array({{{"op", "fail"}, {"path", "/config.json"}, {"status", 502}, {"times", 1}},
+                                {{"op", "redirect"}, {"path", "/moved.json"}, {"to", "/config.json"}}}));
   EXPECT_EQ(forge::http_get(base + "/config.json", fast_options()), R"({"dl":"x"})");
   EXPECT_EQ(forge::http_get(base + "/moved.json", fast_options()), R"({"dl":"x"})");
   EXPECT_EQ(requests("/config.json").size(), 3U);
@@ -554,13 +554,13 @@ TEST(ProgressOutput, TerminalBarEndsWithANewline) {
   {
     forge::Progress progress("db-dump.tar.gz", 1000);
     progress.update(500);
-    progress.update(600);  // normally within 100 ms of the first draw: not redrawn
+    progress.update(600); // normally within 100 ms of the first draw: not redrawn
     progress.finish();
-    progress.update(700);  // after finish: ignored
+    progress.update(700); // after finish: ignored
   }
   const std::string err = testing::internal::GetCapturedStderr();
   forge::set_ui(saved);
-  EXPECT_GE(std::count(err.begin(), err.end(), '\r'), 2) << err;  // 3 if the machine stalled 100 ms
+  EXPECT_GE(std::count(err.begin(), err.end(), '\r'), 2) << err; // 3 if the machine stalled 100 ms
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
   EXPECT_NE(err.find("db-dump.tar.gz"), std::string::npos);
   EXPECT_NE(err.find(" 50%"), std::string::npos) << err;
@@ -574,11 +574,11 @@ TEST(ProgressOutput, LogLinesHaveThePrefix) {
   testing::internal::CaptureStderr();
   {
     forge::Progress progress("dump", 2048);
-    progress.update(1024);  // less than 5 s in: no periodic line
+    progress.update(1024); // less than 5 s in: no periodic line
   }
   const std::string err = testing::internal::GetCapturedStderr();
   forge::set_ui(saved);
   EXPECT_EQ(err, "forge: dump: stopped at 50% 1.0 KiB/2.0 KiB\n");
 }
 
-}  // namespace
+} // namespace

@@ -5,4 +5,4 @@ namespace forge::cli {
 // Parses the command line (and forge.toml), runs the subcommand, maps exceptions to exit codes.
 int run(int argc, char **argv);
 
-}  // namespace forge::cli
+} // namespace forge::cli

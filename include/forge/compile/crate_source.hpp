@@ -17,7 +17,7 @@ std::string sparse_index_path(std::string_view crate_name);
 struct IndexEntry {
   std::string name;
   std::string vers;
-  std::string cksum;  // 64 lowercase hex
+  std::string cksum; // 64 lowercase hex
   bool yanked = false;
   std::optional<std::string> rust_version;
 };
@@ -33,14 +33,14 @@ std::optional<IndexEntry> pick_version(const std::vector<IndexEntry> &entries,
 
 // Expands a `dl` template from the index's config.json: markers {crate} {version} {prefix} {lowerprefix}
 // {sha256-checksum}; a template without markers gets "/{crate}/{version}/download" appended.
-std::string expand_download_url(std::string_view dl_template, std::string_view crate, std::string_view version,
-                                std::string_view checksum);
+std::string expand_download_url(std::string_view dl_template, std::string_view crate,
+                                std::string_view version, std::string_view checksum);
 
 // Reads `dl` from a config.json body; throws Error(data) naming `source` when absent.
 std::string parse_index_config(std::string_view json_text, const std::string &source);
 
 struct UnpackLimits {
-  uint64_t max_bytes = uint64_t{2} << 30;  // total uncompressed size
+  uint64_t max_bytes = uint64_t{2} << 30; // total uncompressed size
   uint64_t max_entries = 200000;
   uint64_t max_file_bytes = uint64_t{1} << 30;
 };
@@ -56,4 +56,4 @@ void verify_crate_checksum(const std::filesystem::path &crate_file, const std::s
 std::filesystem::path unpack_crate(const std::filesystem::path &crate_file, const std::filesystem::path &dest,
                                    const UnpackLimits &limits);
 
-}  // namespace forge
+} // namespace forge

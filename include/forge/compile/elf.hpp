@@ -13,11 +13,11 @@ struct ElfInfo {
   bool is_elf = false;
   bool is_64 = false;
   bool little_endian = true;
-  uint16_t type = 0;     // e_type: ET_EXEC=2, ET_DYN=3
-  uint16_t machine = 0;  // e_machine: EM_X86_64=62, EM_AARCH64=183, EM_RISCV=243, EM_LOONGARCH=258, ...
+  uint16_t type = 0;    // e_type: ET_EXEC=2, ET_DYN=3
+  uint16_t machine = 0; // e_machine: EM_X86_64=62, EM_AARCH64=183, EM_RISCV=243, EM_LOONGARCH=258, ...
   bool has_interp = false;
-  std::string interp;                // PT_INTERP, e.g. /lib64/ld-linux-x86-64.so.2
-  std::vector<std::string> needed;   // DT_NEEDED, in file order
+  std::string interp;              // PT_INTERP, e.g. /lib64/ld-linux-x86-64.so.2
+  std::vector<std::string> needed; // DT_NEEDED, in file order
   // ET_EXEC, or ET_DYN with PT_INTERP or DF_1_PIE (a static-pie): a program, not a shared library.
   bool is_executable = false;
   [[nodiscard]] bool is_static() const { return !has_interp && needed.empty(); }
@@ -34,4 +34,4 @@ uint16_t elf_machine_for_triple(std::string_view rust_triple);
 // A short architecture name for messages ("x86_64", "aarch64", ...); "machine <n>" if unknown.
 std::string elf_machine_name(uint16_t machine);
 
-}  // namespace forge
+} // namespace forge

@@ -20,7 +20,7 @@ struct Field {
 struct Record {
   const Field *fields = nullptr;
   size_t count = 0;
-  uint64_t line = 0;  // 1-based line number where the record starts (the header is line 1)
+  uint64_t line = 0; // 1-based line number where the record starts (the header is line 1)
 
   [[nodiscard]] size_t size() const { return count; }
   const Field &operator[](size_t i) const { return fields[i]; }
@@ -49,7 +49,7 @@ public:
   void stop() { stopped_ = true; }
   [[nodiscard]] bool stopped() const { return stopped_; }
 
-  [[nodiscard]] uint64_t records() const { return records_; }  // data records delivered so far
+  [[nodiscard]] uint64_t records() const { return records_; } // data records delivered so far
 
 private:
   struct Impl;
@@ -58,4 +58,4 @@ private:
   uint64_t records_ = 0;
 };
 
-}  // namespace forge::dump
+} // namespace forge::dump

@@ -13,7 +13,7 @@ class InflateSource {
 public:
   // `label` names the input in errors. Starts the inflate thread at once.
   InflateSource(int fd, std::string label);
-  ~InflateSource();  // stops and joins the thread
+  ~InflateSource(); // stops and joins the thread
   InflateSource(const InflateSource &) = delete;
   InflateSource &operator=(const InflateSource &) = delete;
 
@@ -32,4 +32,4 @@ private:
 // True when the file starts with the gzip magic bytes.
 bool looks_like_gzip(std::string_view head);
 
-}  // namespace forge::dump
+} // namespace forge::dump

@@ -35,4 +35,4 @@ std::optional<std::string> parse_bytea_hex(std::string_view text);
 // true when `text` is exactly 64 hex digits (any case).
 bool is_sha256_hex(std::string_view text);
 
-}  // namespace forge::pg
+} // namespace forge::pg

@@ -12,8 +12,8 @@ namespace forge::dump {
 enum class EntryAction { skip, read, stop };
 
 struct EntryInfo {
-  std::string path;      // full path inside the tar, e.g. "2026-11-20-020046/data/crates.csv"
-  std::string basename;  // "crates.csv"
+  std::string path;     // full path inside the tar, e.g. "2026-11-20-020046/data/crates.csv"
+  std::string basename; // "crates.csv"
   int64_t size = 0;
 };
 
@@ -21,15 +21,15 @@ class TarConsumer {
 public:
   virtual ~TarConsumer() = default;
   virtual EntryAction on_entry(const EntryInfo &entry) = 0;
-  virtual void on_data(std::string_view bytes) = 0;  // called repeatedly for a `read` entry
+  virtual void on_data(std::string_view bytes) = 0; // called repeatedly for a `read` entry
   // End of a `read` entry; returns false to stop reading the archive.
   virtual bool on_entry_end() = 0;
 };
 
 struct ScanStats {
-  uint64_t compressed_bytes = 0;    // gzip bytes consumed
-  uint64_t uncompressed_bytes = 0;  // tar bytes inflated
-  bool stopped_early = false;       // the consumer stopped before the end of the archive
+  uint64_t compressed_bytes = 0;   // gzip bytes consumed
+  uint64_t uncompressed_bytes = 0; // tar bytes inflated
+  bool stopped_early = false;      // the consumer stopped before the end of the archive
 };
 
 // Scans the gzip-compressed tar at `path` (`label` names it in errors). Regular files only; directories
@@ -37,4 +37,4 @@ struct ScanStats {
 // truncated gzip/tar stream, Error(io) when the file cannot be read.
 ScanStats scan_tar_gz(const std::string &path, const std::string &label, TarConsumer &consumer);
 
-}  // namespace forge::dump
+} // namespace forge::dump

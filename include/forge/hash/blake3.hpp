@@ -30,6 +30,6 @@ private:
 };
 
 std::string blake3_hex(std::string_view data);
-std::string blake3_file_hex(const std::filesystem::path &path);  // throws Error(io) naming the file
+std::string blake3_file_hex(const std::filesystem::path &path); // throws Error(io) naming the file
 
-}  // namespace forge
+} // namespace forge

@@ -14,7 +14,7 @@ public:
   Sha256(const Sha256 &) = delete;
   Sha256 &operator=(const Sha256 &) = delete;
   void update(const void *data, size_t size);
-  std::string hex_digest();  // 64 lowercase hex digits; the object is spent after this
+  std::string hex_digest(); // 64 lowercase hex digits; the object is spent after this
 
 private:
   struct Impl;
@@ -22,6 +22,6 @@ private:
 };
 
 std::string sha256_hex(std::string_view data);
-std::string sha256_file_hex(const std::filesystem::path &path);  // throws Error(io) naming the file
+std::string sha256_file_hex(const std::filesystem::path &path); // throws Error(io) naming the file
 
-}  // namespace forge
+} // namespace forge

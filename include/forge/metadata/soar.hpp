@@ -19,9 +19,9 @@ namespace forge {
 // {version} {host} {tag} and the query (e.g. download={exe}, the layer title = pkg_name) keep their case.
 struct SoarNaming {
   std::string owner = "pkgforge-cargo";
-  std::string repo = "pkgforge-cargo";  // pkg_id = "<repo>.<crate>.stable"
+  std::string repo = "pkgforge-cargo"; // pkg_id = "<repo>.<crate>.stable"
   std::string registry = "ghcr.io";
-  std::string ghcr_pkg = "{registry}/{owner}/{crate}/stable/{exe}";  // lowercased
+  std::string ghcr_pkg = "{registry}/{owner}/{crate}/stable/{exe}"; // lowercased
   std::string download_url =
       "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&download={exe}";
   std::string build_log_url =
@@ -34,17 +34,17 @@ struct SoarNaming {
 struct SoarInputs {
   std::string crate;
   std::string version;
-  std::string exe;                     // pkg = pkg_name = the executable's file name
-  std::string host;                    // "x86_64-Linux"
-  std::vector<std::string> provides;   // every executable of the crate
-  std::string bsum, shasum;            // 64 hex
+  std::string exe;                   // pkg = pkg_name = the executable's file name
+  std::string host;                  // "x86_64-Linux"
+  std::vector<std::string> provides; // every executable of the crate
+  std::string bsum, shasum;          // 64 hex
   uint64_t size = 0;
-  std::optional<std::string> description, homepage, repository, license;  // license = SPDX expression
+  std::optional<std::string> description, homepage, repository, license; // license = SPDX expression
   std::vector<std::string> keywords, categories;
   std::optional<int64_t> rank, downloads;
-  std::string build_date;              // RFC 3339 UTC
-  std::string build_id, build_gha, build_log;  // from GITHUB_* when present, else empty
-  std::vector<std::string> snapshots;  // filled by publish; empty here
+  std::string build_date;                     // RFC 3339 UTC
+  std::string build_id, build_gha, build_log; // from GITHUB_* when present, else empty
+  std::vector<std::string> snapshots;         // filled by publish; empty here
 };
 
 // One soar record: required fields always present, numbers as digit strings, booleans as "true"/"false",
@@ -67,4 +67,4 @@ std::string expand_url_template(std::string_view tmpl, const SoarInputs &in, con
 // the record's ghcr_pkg is this plus ":<tag>" and its ghcr_url is "https://" plus this.
 std::string oci_repository(const SoarInputs &in, const SoarNaming &naming);
 
-}  // namespace forge
+} // namespace forge

@@ -12,8 +12,8 @@ namespace forge {
 inline constexpr const char *kDefaultDumpUrl = "https://static.crates.io/db-dump.tar.gz";
 
 struct IngestOptions {
-  std::string dump = kDefaultDumpUrl;  // local path, or http(s)/file URL
-  std::optional<std::string> since;    // YYYY-MM-DD; default January 1 of the previous year (UTC)
+  std::string dump = kDefaultDumpUrl; // local path, or http(s)/file URL
+  std::optional<std::string> since;   // YYYY-MM-DD; default January 1 of the previous year (UTC)
   std::filesystem::path out = "forge-out";
   int download_attempts = 5;
   double download_backoff_s = 1.0;
@@ -21,11 +21,11 @@ struct IngestOptions {
 
 struct IngestResult {
   Selection selection;
-  std::string since;            // the date used
-  std::string dump_path;        // the local file read
+  std::string since;     // the date used
+  std::string dump_path; // the local file read
   std::string dump_timestamp;
-  bool download_skipped = false;  // the cached dump was current (HTTP 304)
-  double seconds = 0;           // wall time of the scan
+  bool download_skipped = false; // the cached dump was current (HTTP 304)
+  double seconds = 0;            // wall time of the scan
   uint64_t compressed_bytes = 0, uncompressed_bytes = 0;
   bool stopped_early = false;
 };
@@ -40,4 +40,4 @@ IngestResult run_ingest(const IngestOptions &options);
 // The funnel as a small bar table, like the original article's (ANSI colour when `color`).
 std::string render_funnel(const Funnel &funnel, const std::string &since, bool color);
 
-}  // namespace forge
+} // namespace forge

@@ -19,21 +19,31 @@ enum class BinNames : uint8_t { null, empty, some };
 // The fields of one version that the queue may need. Strings live in one blob to keep the record small, and
 // only versions that could be selected (recent, not yanked) carry them at all.
 struct VersionInfo {
-  enum Str : uint8_t { num, checksum, license, edition, rust_version, description, homepage, repository, bins,
-                       count };
+  enum Str : uint8_t {
+    num,
+    checksum,
+    license,
+    edition,
+    rust_version,
+    description,
+    homepage,
+    repository,
+    bins,
+    count
+  };
   int64_t id = 0;
-  uint32_t crate = 0;  // index into Catalog::crates
-  int64_t created_at = 0;  // microseconds since the epoch, UTC
+  uint32_t crate = 0;     // index into Catalog::crates
+  int64_t created_at = 0; // microseconds since the epoch, UTC
   bool yanked = false;
-  int8_t has_lib = -1;  // -1 = NULL (not analysed), 0, 1
+  int8_t has_lib = -1; // -1 = NULL (not analysed), 0, 1
   BinNames bin_state = BinNames::null;
   std::string blob;
   std::array<uint32_t, count> ends{};
   uint16_t null_mask = 0;
 
-  void set(Str which, std::optional<std::string_view> value);  // must be called in Str order
+  void set(Str which, std::optional<std::string_view> value); // must be called in Str order
   [[nodiscard]] std::optional<std::string_view> get(Str which) const;
-  [[nodiscard]] std::vector<std::string> bin_names() const;  // stored NUL-separated
+  [[nodiscard]] std::vector<std::string> bin_names() const; // stored NUL-separated
 };
 
 struct CrateInfo {
@@ -41,7 +51,7 @@ struct CrateInfo {
   int64_t id = 0;
   int64_t downloads = 0;
   bool cli = false;
-  std::string blob;  // name, description, homepage, repository
+  std::string blob; // name, description, homepage, repository
   std::array<uint32_t, count> ends{};
   uint8_t null_mask = 0;
 
@@ -54,13 +64,13 @@ struct CrateInfo {
   std::string fallback_num;
   bool fallback_yanked = false;
   bool has_fallback = false;
-  int32_t fallback_kept = -1;  // its index in Catalog::versions, -1 when it was not kept
-  int64_t default_version_id = -1;  // from default_versions, -1 when there is no row
+  int32_t fallback_kept = -1;      // its index in Catalog::versions, -1 when it was not kept
+  int64_t default_version_id = -1; // from default_versions, -1 when there is no row
 };
 
 struct Catalog {
-  std::deque<CrateInfo> crates;  // a deque: no doubling copy of 200k+ records while loading
-  IdIndex crate_index;           // crates.id -> index
+  std::deque<CrateInfo> crates; // a deque: no doubling copy of 200k+ records while loading
+  IdIndex crate_index;          // crates.id -> index
   std::vector<std::string> category_slugs;
   std::unordered_map<int64_t, uint32_t> category_index;
   std::vector<std::string> keyword_names;
@@ -71,11 +81,11 @@ struct Catalog {
 
   // Versions that could decide a selection: those with binaries or of a crate in the CLI category.
   std::deque<VersionInfo> versions;
-  IdIndex version_index;  // versions.id -> index into `versions`
+  IdIndex version_index; // versions.id -> index into `versions`
   bool has_default_versions = false;
   uint64_t version_rows = 0;
 
-  std::string dump_timestamp;  // RFC 3339, from metadata.json or the top directory name
+  std::string dump_timestamp; // RFC 3339, from metadata.json or the top directory name
 
   // The crate's default version, or nullptr when it is not kept (then it has no binaries and the crate is
   // not a CLI crate, so it cannot be a candidate).
@@ -88,4 +98,4 @@ struct Catalog {
 bool better_fallback(std::string_view candidate_num, bool candidate_yanked, std::string_view current_num,
                      bool current_yanked);
 
-}  // namespace forge
+} // namespace forge

@@ -10,13 +10,14 @@ namespace forge {
 
 struct LoadStats {
   dump::ScanStats scan;
-  std::vector<std::string> tables;  // entries read, in order
+  std::vector<std::string> tables; // entries read, in order
 };
 
 // Reads the gzip tar dump at `path` (`label` names it in errors) into a catalog. Tables are found by exact
 // basename under `<top>/data/`, columns by header name; unknown files and columns are ignored. Stops reading
 // once every needed table is in. Versions published before `since` (microseconds since the epoch) or yanked
 // keep only the flags the funnel needs. Throws Error(archive|data|io) naming the file, entry and line.
-Catalog load_catalog(const std::string &path, const std::string &label, int64_t since, LoadStats *stats = nullptr);
+Catalog load_catalog(const std::string &path, const std::string &label, int64_t since,
+                     LoadStats *stats = nullptr);
 
-}  // namespace forge
+} // namespace forge

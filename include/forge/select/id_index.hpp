@@ -51,8 +51,8 @@ public:
 private:
   static constexpr int32_t kNone = -1;
   std::vector<std::pair<int64_t, uint32_t>> pairs_;
-  std::vector<int32_t> dense_;  // 4 bytes per possible id
+  std::vector<int32_t> dense_; // 4 bytes per possible id
   bool frozen_ = false;
 };
 
-}  // namespace forge
+} // namespace forge

@@ -11,8 +11,8 @@ namespace forge {
 
 struct SemVer {
   uint64_t major = 0, minor = 0, patch = 0;
-  std::vector<std::string> pre;  // dot-separated pre-release identifiers; empty for a release
-  std::string build;             // build metadata, ignored by precedence
+  std::vector<std::string> pre; // dot-separated pre-release identifiers; empty for a release
+  std::string build;            // build metadata, ignored by precedence
 
   [[nodiscard]] bool is_prerelease() const { return !pre.empty(); }
 };
@@ -23,4 +23,4 @@ std::optional<SemVer> parse_semver(std::string_view text);
 // SemVer 2.0.0 precedence: <0, 0, >0. Build metadata is ignored.
 int compare_semver(const SemVer &a, const SemVer &b);
 
-}  // namespace forge
+} // namespace forge

@@ -16,4 +16,4 @@ std::string read_file(const std::filesystem::path &path);
 // `$XDG_CACHE_HOME/forge`, else `~/.cache/forge` (created on demand by callers).
 std::filesystem::path cache_dir();
 
-}  // namespace forge
+} // namespace forge

@@ -8,19 +8,19 @@
 namespace forge {
 
 struct DownloadOptions {
-  int max_attempts = 5;              // total tries for transient failures (connection errors, 5xx, 429)
-  double initial_backoff_s = 1.0;    // doubled after each failed try
+  int max_attempts = 5;           // total tries for transient failures (connection errors, 5xx, 429)
+  double initial_backoff_s = 1.0; // doubled after each failed try
   long connect_timeout_s = 30;
-  long low_speed_time_s = 60;        // abort a try that stays under 1 KiB/s this long
-  bool progress = true;              // progress on stderr (bar on a terminal, periodic lines otherwise)
-  std::string label;                 // shown in progress lines, e.g. "db-dump.tar.gz"
+  long low_speed_time_s = 60; // abort a try that stays under 1 KiB/s this long
+  bool progress = true;       // progress on stderr (bar on a terminal, periodic lines otherwise)
+  std::string label;          // shown in progress lines, e.g. "db-dump.tar.gz"
 };
 
 struct DownloadResult {
   std::filesystem::path path;
-  bool not_modified = false;  // the server answered 304: the cached file was kept
-  long http_status = 0;       // final status (0 for file:// URLs)
-  uint64_t bytes = 0;         // size of the file at `path`
+  bool not_modified = false; // the server answered 304: the cached file was kept
+  long http_status = 0;      // final status (0 for file:// URLs)
+  uint64_t bytes = 0;        // size of the file at `path`
 };
 
 // Downloads `url` (http, https or file) to `dest`:
@@ -41,4 +41,4 @@ std::string http_get(const std::string &url, const DownloadOptions &options);
 // True for http://, https:// and file:// URLs.
 bool is_url(const std::string &text);
 
-}  // namespace forge
+} // namespace forge

@@ -16,8 +16,8 @@ public:
   Progress &operator=(const Progress &) = delete;
 
   void set_total(uint64_t total);
-  void update(uint64_t done);  // cheap: redraws at most ~10x/s on a terminal, every 5 s otherwise
-  void finish();               // final line; also called by the destructor
+  void update(uint64_t done); // cheap: redraws at most ~10x/s on a terminal, every 5 s otherwise
+  void finish();              // final line; also called by the destructor
 
 private:
   std::string label_;
@@ -27,7 +27,7 @@ private:
   std::chrono::steady_clock::time_point last_draw_;
   bool finished_ = false;
   bool drawn_ = false;
-  uint64_t base_ = 0;      // the first value seen (a resumed download starts there): rate counts from it
+  uint64_t base_ = 0; // the first value seen (a resumed download starts there): rate counts from it
   bool have_base_ = false;
   void draw(bool final);
 };
@@ -37,4 +37,4 @@ std::string human_bytes(double bytes);
 // "1m05s", "3h02m", "12s"
 std::string human_duration(double seconds);
 
-}  // namespace forge
+} // namespace forge

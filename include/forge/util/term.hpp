@@ -18,7 +18,7 @@ struct Ui {
   [[nodiscard]] bool verbose() const { return verbosity == Verbosity::verbose; }
 };
 
-ColorMode parse_color_mode(const std::string &text);  // throws Error(usage)
+ColorMode parse_color_mode(const std::string &text); // throws Error(usage)
 bool is_terminal(int fd);
 // Applies NO_COLOR, TERM=dumb and terminal detection to `mode`.
 Ui make_ui(Verbosity verbosity, ColorMode mode);
@@ -30,4 +30,4 @@ void init_logging(const Ui &ui);
 const Ui &ui();
 void set_ui(const Ui &ui);
 
-}  // namespace forge
+} // namespace forge
