@@ -50,6 +50,18 @@ FeatureMode parse_feature_mode(const std::string &text) {
   fail(ExitCode::usage, "--features must be all, default or all-then-default, not '{}'", text);
 }
 
+std::string feature_mode_name(FeatureMode mode) {
+  switch (mode) {
+  case FeatureMode::all:
+    return "all";
+  case FeatureMode::default_:
+    return "default";
+  case FeatureMode::all_then_default:
+    break;
+  }
+  return "all-then-default";
+}
+
 std::string feature_set_name(FeatureSet set) {
   return set == FeatureSet::all ? "all" : "default";
 }

@@ -18,7 +18,8 @@ enum class FeatureMode { all, default_, all_then_default };
 BuilderKind parse_builder(const std::string &text); // "cross" | "zigbuild" | "cargo"; throws Error(usage)
 std::string builder_name(BuilderKind kind);
 FeatureMode parse_feature_mode(const std::string &text); // "all" | "default" | "all-then-default"
-std::string feature_set_name(FeatureSet set);            // "all" | "default"
+std::string feature_mode_name(FeatureMode mode);
+std::string feature_set_name(FeatureSet set); // "all" | "default"
 
 struct BuilderSettings {
   BuilderKind kind = BuilderKind::cargo;

@@ -1,6 +1,7 @@
 // Why: `forge publish` as a library call: every built static executable in an out dir becomes one OCI
 // artifact in soar's layout, pushed so that a tag only ever names a complete, verified artifact.
 #pragma once
+#include "forge/queue/queue.hpp"
 #include "forge/ship/oci_client.hpp"
 #include "forge/ship/oci_manifest.hpp"
 #include "forge/util/error.hpp"
@@ -16,7 +17,7 @@ namespace forge {
 inline constexpr const char *kPublishFormat = "forge-publish/1";
 
 struct PublishRequest {
-  std::filesystem::path out = "forge-out";
+  std::filesystem::path out = kDefaultOutDir;
   std::string name_space = "pkgforge-cargo"; // the OCI owner: <registry>/<namespace>/<crate>/stable/<exe>
   std::vector<std::string> only;             // crate names; empty = all
   bool dry_run = false;
