@@ -11,12 +11,16 @@
 namespace forge::cli {
 namespace {
 
-// Text as roff reads it: backslashes escaped, and a leading '.' or '\'' not taken for a request.
+// Text as roff reads it: backslashes escaped, a leading '.' or '\'' not taken for a request, and a break
+// point (\:) after the '/', '?' and '&' of a path or URL, which is otherwise too long for a line.
 std::string roff(const std::string &text) {
   std::string out;
   for (const char c : text) {
     if (c == '\\') {
       out += "\\e";
+    } else if (c == '/' || c == '?' || c == '&') {
+      out += c;
+      out += "\\:";
     } else {
       out += c;
     }
@@ -61,6 +65,8 @@ std::string usage(const CLI::App *app, const std::string &path) {
 std::string render_man_page(const CLI::App &root) {
   std::string out;
   out += fmt::format(".TH FORGE 1 \"\" \"forge {}\" \"User Commands\"\n", kVersion);
+  // No hyphenation (option names stay whole and searchable), ragged right (URL templates cannot be spread).
+  out += ".nh\n.ad l\n";
   out += ".SH NAME\nforge \\- turn the crates.io catalogue into portable, statically linked executables\n";
   out += ".SH SYNOPSIS\n";
   out += usage(&root, "forge");

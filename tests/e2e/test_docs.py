@@ -71,11 +71,34 @@ def test_every_option_is_documented_and_every_documented_option_exists(tmp):
                   f"{title} {option}: --help says {placeholder!r}, docs/reference.md {documented[option]!r}")
 
 
+def test_the_forge_toml_example_names_real_options(tmp):
+    section = reference_sections()["Configuration: forge.toml"]
+    example = section.split("```toml", 1)[1].split("```", 1)[0]
+    table = "global"
+    keys = {}
+    for line in example.splitlines():
+        line = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else line.lstrip("# ").strip()
+        m = re.match(r"^\[(\w+)\]", line)
+        if m:
+            table = m.group(1)
+            continue
+        m = re.match(r"^([a-z][a-z0-9_-]*)\s*=", line)
+        if m:
+            keys.setdefault(table, set()).add(m.group(1))
+    check(set(keys) >= {"global", "ingest", "build", "doctor", "run", "report", "matrix", "merge", "publish"},
+          f"the example has every table: {sorted(keys)}")
+    for table, names in keys.items():
+        text = run_forge("--help").out if table == "global" else run_forge(table, "--help").out
+        options = set(help_options(help_sections(text)["Options"]))
+        for name in names:
+            check(f"--{name}" in options, f"forge.toml [{table}] {name} is an option of that command")
+
+
 def test_every_exit_code_is_documented(tmp):
     enum = (SOURCE_DIR / "include" / "forge" / "util" / "error.hpp").read_text()
     codes = {int(c) for c in re.findall(r"^\s+\w+ = (\d+),", enum, re.M)}
     check(len(codes) >= 12, f"ExitCode values found: {sorted(codes)}")
-    listed = {int(l.split()[0]) for l in help_sections(run_forge("--help").out)["Exit codes"]}
+    listed = {int(l.split()[0]) for l in help_sections(run_forge("--help").out)["Exit codes"] if re.match(r"^  \d", l)}
     check(listed == codes, f"forge --help lists every ExitCode: {sorted(listed)} vs {sorted(codes)}")
     table = reference_sections()["Exit codes"]
     documented = {int(c) for c in re.findall(r"^\| (\d+) \|", table, re.M)}
@@ -107,5 +130,6 @@ def test_readme_is_short_and_links_the_reference(tmp):
 
 
 if __name__ == "__main__":
-    main([test_every_option_is_documented_and_every_documented_option_exists, test_every_exit_code_is_documented,
+    main([test_every_option_is_documented_and_every_documented_option_exists,
+          test_the_forge_toml_example_names_real_options, test_every_exit_code_is_documented,
           test_every_failure_reason_is_documented, test_readme_is_short_and_links_the_reference])

@@ -117,11 +117,10 @@ def test_man_page_renders_and_matches_help(tmp):
     check(rendered.returncode == 0 and "forge build" in rendered.stdout, "man -l shows the page", rendered)
     text = re.sub(r".\x08", "", rendered.stdout)
     for sub in ("ingest", "build", "doctor", "run", "report", "matrix", "merge", "publish", "completions"):
-        section = text.split(f'forge {sub}\n', 1)[-1]
         for option in options_in_help(run_forge(sub, "--help").out.split("Global options:")[0]):
             check(option in text, f"the man page has forge {sub} {option}")
     for code in (0, 2, 8, 10, 130):
-        check(re.search(rf"^\s+{code}\s*$", text, re.M) is not None, f"the man page lists exit code {code}")
+        check(re.search(rf"^\s+{code}\s+\S", text, re.M) is not None, f"the man page lists exit code {code}")
 
 
 def test_cmake_install_into_destdir(tmp):
