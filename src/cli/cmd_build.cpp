@@ -43,6 +43,7 @@ struct BuildFlags {
   int download_attempts = 5;
   double download_backoff = 1.0;
   SoarNaming naming;
+  SupplyChainSettings supply;
 };
 
 BuildRequest to_request(const BuildFlags &f) {
@@ -86,6 +87,7 @@ BuildRequest to_request(const BuildFlags &f) {
   r.download_attempts = f.download_attempts;
   r.download_backoff_s = f.download_backoff;
   r.naming = f.naming;
+  r.supply = f.supply;
   return r;
 }
 
@@ -200,6 +202,21 @@ void add_build(CLI::App &app, Action &action) {
       ->capture_default_str();
   cmd->add_option("--manifest-url", f->naming.manifest_url, "Template of manifest_url")
       ->capture_default_str();
+  cmd->add_option("--sbom-url", f->naming.sbom_url, "Template of sbom_url (where <exe>.cdx.json is served)")
+      ->capture_default_str();
+  cmd->add_option("--provenance-url", f->naming.provenance_url,
+                  "Template of provenance_url (where <exe>.intoto.json is served)")
+      ->capture_default_str();
+  // Supply chain (docs/supply-chain.md).
+  cmd->add_flag("--auditable,!--no-auditable", f->supply.auditable,
+                "Embed the linked crates in each executable (cargo-auditable's .dep-v0 section; default on)");
+  cmd->add_flag("--sbom,!--no-sbom", f->supply.sbom,
+                "Write <exe>.cdx.json, a CycloneDX 1.5 SBOM (default on)");
+  cmd->add_flag("--provenance,!--no-provenance", f->supply.provenance,
+                "Write <exe>.intoto.json, in-toto SLSA v1 provenance (default on)");
+  cmd->add_flag("--verify-reproducible", f->supply.verify_reproducible,
+                "Build a second time in another directory and compare the executables (result.json "
+                "reproducible)");
   cmd->add_option("--maintainer", f->naming.maintainer, "maintainer entry of every record")
       ->capture_default_str();
   cmd->add_option("--note", f->naming.note, "note entry of every record")->capture_default_str();

@@ -49,6 +49,7 @@ struct RunFlags {
   std::string default_duration = "2m";
   std::string worker;
   bool strict = false;
+  bool verify_reproducible = false;
   std::vector<std::string> build_args;
 };
 
@@ -162,6 +163,9 @@ int run_action(const RunFlags &f) {
       cmd.global_args.insert(cmd.global_args.end(), {"--config", explicit_config_file().string()});
     }
     cmd.build_args = f.build_args;
+    if (f.verify_reproducible) {
+      cmd.build_args.emplace_back("--verify-reproducible");
+    }
     cmd.queue = queue_path;
     cmd.out = out;
     cmd.logs = out / "logs";
@@ -306,6 +310,8 @@ void add_run(CLI::App &app, Action &action) {
   cmd->add_flag("--strict", f->strict,
                 "Exit 8 when the journal says any planned job failed (default: 0 once every "
                 "job ran)");
+  cmd->add_flag("--verify-reproducible", f->verify_reproducible,
+                "Each job builds twice and compares the executables (forge build --verify-reproducible)");
   cmd->add_option("build-args", f->build_args,
                   "After --: extra arguments for every forge build (e.g. --builder "
                   "cargo --toolchain stable)");

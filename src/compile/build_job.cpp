@@ -1,16 +1,20 @@
 #include "forge/compile/build_job.hpp"
 
 #include "forge/compile/elf.hpp"
+#include "forge/compile/elf_section.hpp"
 #include "forge/compile/log_writer.hpp"
 #include "forge/compile/manifest.hpp"
 #include "forge/compile/subprocess.hpp"
 #include "forge/dump/pg_types.hpp"
 #include "forge/hash/blake3.hpp"
 #include "forge/hash/sha256.hpp"
+#include "forge/metadata/provenance.hpp"
+#include "forge/metadata/sbom.hpp"
 #include "forge/queue/queue.hpp"
 #include "forge/util/fs.hpp"
 #include "forge/util/http.hpp"
 #include "forge/util/term.hpp"
+#include "forge/version.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -18,6 +22,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 
 namespace forge {
 namespace fs = std::filesystem;
@@ -78,6 +83,7 @@ int64_t now_micros() {
 struct CrateSource {
   std::string name, version, checksum, url;
   std::optional<QueuedCrate> queued;
+  std::optional<std::string> published_at; // RFC 3339: the queue's, else the index's pubtime
 };
 
 std::string join_url(std::string base, const std::string &path) {
@@ -97,6 +103,7 @@ CrateSource resolve_source(const BuildRequest &req, const DownloadOptions &dl) {
         src.version = c->version;
         src.checksum = c->checksum;
         src.queued = *c;
+        src.published_at = c->published_at;
         spdlog::info("{} {}: version and checksum from {}", src.name, src.version, req.queue->string());
       } else {
         spdlog::info("{}: the queue has {}, but {} was asked for: using the index", req.crate, c->version,
@@ -116,6 +123,7 @@ CrateSource resolve_source(const BuildRequest &req, const DownloadOptions &dl) {
     src.name = pick->name;
     src.version = pick->vers;
     src.checksum = pick->cksum;
+    src.published_at = pick->pubtime;
   }
   if (dl_template.empty()) {
     const std::string config_url = join_url(req.index_url, "config.json");
@@ -139,15 +147,23 @@ struct JobContext {
   fs::path crate_file;
   SandboxChoice sandbox;
   SandboxProbe probe;
+  std::optional<int64_t> source_date_epoch; // the crate's, for every target's build
 };
 
 json result_json(const JobContext &ctx, const TargetOutcome &t, const std::vector<std::string> &argv,
                  const std::vector<std::string> &fetch_argv, const std::string &feature_mode,
                  const std::string &started_at, double duration) {
   json exes = json::array();
+  const auto name_or_null = [](const std::string &v) { return v.empty() ? json(nullptr) : json(v); };
   for (const auto &e : t.executables) {
-    exes.push_back(json{
-        {"name", e.name}, {"size", e.size}, {"bsum", e.bsum}, {"shasum", e.shasum}, {"static", e.is_static}});
+    exes.push_back(json{{"name", e.name},
+                        {"size", e.size},
+                        {"bsum", e.bsum},
+                        {"shasum", e.shasum},
+                        {"static", e.is_static},
+                        {"auditable", e.auditable},
+                        {"sbom", name_or_null(e.sbom)},
+                        {"provenance", name_or_null(e.provenance)}});
   }
   json j{{"format", kResultFormat},
          {"crate", ctx.src.name},
@@ -167,7 +183,12 @@ json result_json(const JobContext &ctx, const TargetOutcome &t, const std::vecto
          {"started_at", started_at},
          {"duration_s", std::round(duration * 1000) / 1000},
          {"log", "build.log"},
-         {"executables", exes}};
+         {"executables", exes},
+         {"auditable", t.auditable},
+         {"auditable_details", name_or_null(t.auditable_details)},
+         {"source_date_epoch", t.source_date_epoch ? json(*t.source_date_epoch) : json(nullptr)},
+         {"reproducible", t.reproducible ? json(*t.reproducible) : json(nullptr)},
+         {"reproducible_details", name_or_null(t.reproducible_details)}};
   if (!t.missing_bins.empty()) {
     j["missing_bins"] = t.missing_bins;
   }
@@ -224,6 +245,7 @@ public:
   TargetOutcome run(const std::optional<Failure> &early_failure) {
     started_at_ = pg::format_rfc3339(now_micros());
     const auto start = std::chrono::steady_clock::now();
+    out_.source_date_epoch = req_.supply.reproducible ? ctx_.source_date_epoch : std::nullopt;
     out_.dir = req_.out / out_.target.host / ctx_.src.name / ctx_.src.version;
     staging_ = out_.dir.parent_path() / fmt::format(".{}.staging.{}", ctx_.src.version, ::getpid());
     std::error_code ec;
@@ -320,23 +342,14 @@ private:
       }
       locked = true; // the build uses exactly the Cargo.lock the fetch left: --locked --offline (= --frozen)
     }
-    if (ctx_.sandbox.bwrap) {
-      std::vector<std::string> notes;
-      std::vector<std::string> programs{req_.settings.cargo_program};
-      if (ctx_.builder == "zigbuild") {
-        programs.insert(programs.end(), {"cargo-zigbuild", "zig"});
-      }
-      for (const auto &[triple, linker] : req_.settings.linkers) {
-        programs.push_back(linker);
-      }
-      layout_ = prepare_sandbox(req_.sandbox, ctx_.probe, build_dir_, crate_dir, host_cargo_home(),
-                                host_rustup_home(), programs, notes);
-      for (const auto &n : notes) {
-        log_ << "forge: sandbox: " << n << "\n";
-      }
+    if (!resolve_dependencies(crate_dir, sets, locked)) {
+      return;
     }
+    const bool locked_when_resolved = locked;
+    prepare_layout(crate_dir);
     std::optional<BuildInvocation> ok_inv;
     for (size_t i = 0; i < sets.size(); ++i) {
+      ok_set_ = sets[i];
       auto inv = attempt(crate_dir, sets[i], locked);
       if (!out_.failure) {
         ok_inv = std::move(inv);
@@ -364,7 +377,203 @@ private:
     if (out_.failure || !ok_inv) {
       return;
     }
+    if (locked != locked_when_resolved) {
+      // The build resolved its dependencies anew: what cargo tree listed may not be what was linked.
+      graphs_.clear();
+      graph_error_ = "the build re-resolved its dependencies without the shipped Cargo.lock";
+    }
     collect(ok_inv->collect_dir, manifest);
+    if (!out_.failure && req_.supply.verify_reproducible) {
+      verify_rebuild(ok_inv->collect_dir, *ok_set_, locked);
+    }
+  }
+
+  // The sandbox's view of build_dir_ (bwrap only).
+  void prepare_layout(const fs::path &crate_dir) {
+    if (!ctx_.sandbox.bwrap) {
+      return;
+    }
+    std::vector<std::string> notes;
+    std::vector<std::string> programs{req_.settings.cargo_program};
+    if (ctx_.builder == "zigbuild") {
+      programs.insert(programs.end(), {"cargo-zigbuild", "zig"});
+    }
+    for (const auto &[triple, linker] : req_.settings.linkers) {
+      programs.push_back(linker);
+    }
+    layout_ = prepare_sandbox(req_.sandbox, ctx_.probe, build_dir_, crate_dir, host_cargo_home(),
+                              host_rustup_home(), programs, notes);
+    for (const auto &n : notes) {
+      log_ << "forge: sandbox: " << n << "\n";
+    }
+  }
+
+  // The graph of the attempt that linked the executables, or nullptr (graph_error_ says why).
+  const DepGraph *linked_graph() {
+    if (!ok_set_) {
+      return nullptr;
+    }
+    const auto it = graphs_.find(*ok_set_);
+    if (it == graphs_.end() || !it->second.graph) {
+      if (it != graphs_.end() && graph_error_.empty()) {
+        graph_error_ = it->second.error;
+      }
+      return nullptr;
+    }
+    return &*it->second.graph;
+  }
+
+  // Host side, in the unpacked crate before any of its code ran (as the fetch): what each feature set links,
+  // by cargo's own resolution, and the toolchain's `rustc -vV`. A failure here is a value (no dependency
+  // data); only an interrupt stops the job.
+  bool resolve_dependencies(const fs::path &crate_dir, const std::vector<FeatureSet> &sets, bool locked) {
+    const SupplyChainSettings &sc = req_.supply;
+    if (!sc.auditable && !sc.sbom && !sc.provenance) {
+      return true;
+    }
+    pristine_lock_ = fs::is_regular_file(crate_dir / "Cargo.lock") ? read_file(crate_dir / "Cargo.lock") : "";
+    BuilderSettings settings = req_.settings;
+    settings.offline = settings.offline || two_phase_;
+    const BuildInvocation base =
+        make_invocation(settings, out_.target, FeatureSet::default_, locked, build_dir_ / "target", "");
+    const std::string root_source = crate_source_id(req_.index_url, req_.index_url == kDefaultIndexUrl);
+    std::vector<std::vector<std::string>> commands;
+    for (const FeatureSet set : sets) {
+      commands.push_back(dep_tree_argv(settings, out_.target, set, locked));
+    }
+    if (sc.provenance) {
+      commands.push_back(rustc_version_argv(req_.settings));
+    }
+    for (size_t i = 0; i < commands.size(); ++i) {
+      ProcessSpec spec;
+      spec.argv = commands[i];
+      spec.env = make_environment(base.env, true);
+      // rustc's proxy reads rust-toolchain files from its directory: never the crate's.
+      spec.cwd = i < sets.size() ? crate_dir : build_dir_;
+      spec.timeout = std::min<std::chrono::milliseconds>(req_.timeout, std::chrono::minutes(10));
+      spec.grace = req_.grace;
+      spec.log_path = build_dir_ / fmt::format("supply-{}.log", i);
+      spec.stdout_path = build_dir_ / fmt::format("supply-{}.out", i);
+      spec.log_cap_bytes = req_.log_cap_bytes;
+      log_ << fmt::format("forge: {}\n", fmt::join(spec.argv, " "));
+      const ProcessResult r = run_process(spec);
+      append_file(log_, spec.log_path);
+      if (r.interrupted) {
+        out_.failure = simple_failure("internal", "interrupted");
+        return false;
+      }
+      const std::string failed = !r.started ? r.spawn_error
+                                 : !r.ok()
+                                     ? fmt::format("{} failed (exit status {})", spec.argv[0], r.exit_code)
+                                     : std::string();
+      if (i < sets.size()) {
+        DepGraphResult g = failed.empty() ? read_dep_graph(spec.stdout_path, crate_dir / "Cargo.lock",
+                                                           root_source, ctx_.src.checksum)
+                                          : DepGraphResult{std::nullopt, failed};
+        log_ << (g.graph ? fmt::format("forge: {} features link {} crates\n", feature_set_name(sets[i]),
+                                       g.graph->packages.size())
+                         : fmt::format("forge: no dependency list for {} features: {}\n",
+                                       feature_set_name(sets[i]), g.error));
+        graphs_[sets[i]] = std::move(g);
+      } else if (failed.empty()) {
+        rustc_version_ = read_file(spec.stdout_path);
+      } else {
+        log_ << "forge: provenance without rustc -vV: " << failed << "\n";
+      }
+    }
+    return true;
+  }
+
+  // --verify-reproducible: the successful attempt once more, in another directory and later, from a fresh
+  // copy of the crate and the Cargo.lock of the first build; the executables are compared byte for byte.
+  void verify_rebuild(const fs::path &first_dir, FeatureSet set, bool locked) {
+    const fs::path first_build = build_dir_;
+    const SandboxLayout first_layout = layout_;
+    const std::vector<std::string> first_argv = argv_;
+    build_dir_ = fs::path(first_build.string() + "-rebuild");
+    std::error_code ec;
+    fs::remove_all(build_dir_, ec);
+    fs::create_directories(build_dir_, ec);
+    log_ << "forge: verify-reproducible: building again in " << build_dir_.string() << "\n";
+    std::vector<fs::path> first;
+    std::vector<fs::path> second;
+    std::string failed;
+    try {
+      const fs::path crate_dir = unpack_crate(ctx_.crate_file, build_dir_ / "src", req_.limits);
+      normalise_crate(crate_dir);
+      if (!pristine_lock_.empty()) {
+        write_file_atomic(crate_dir / "Cargo.lock", pristine_lock_);
+      }
+      prepare_layout(crate_dir);
+      const BuildInvocation inv = attempt(crate_dir, set, locked);
+      if (out_.failure) {
+        failed = out_.failure->reason + ": " + out_.failure->details;
+      }
+      for (const auto &e : out_.executables) {
+        first.push_back(first_dir / e.name);
+        const fs::path p = inv.collect_dir / e.name;
+        if (failed.empty() && fs::is_regular_file(fs::symlink_status(p, ec))) {
+          if (e.auditable) {
+            embed_dep_list(p, *linked_graph());
+          }
+          second.push_back(p);
+        }
+      }
+    } catch (const Error &e) {
+      failed = e.what();
+    }
+    out_.failure.reset();
+    RebuildComparison c;
+    if (!failed.empty()) {
+      c.details = "the second build failed: " + failed;
+    } else {
+      c = compare_rebuild(first, second);
+    }
+    out_.reproducible = c.reproducible;
+    out_.reproducible_details = c.details;
+    if (c.reproducible) {
+      log_ << fmt::format("forge: reproducible: the second build's {} executable(s) are identical\n",
+                          first.size());
+    } else {
+      log_ << "forge: not reproducible: " << c.details << "\n";
+      spdlog::warn("{} {} [{}]: not reproducible: {}", ctx_.src.name, ctx_.src.version, out_.target.triple,
+                   c.details);
+      if (failed.empty()) {
+        run_diffoscope(first, second);
+      }
+    }
+    if (!req_.keep_build_dir) {
+      fs::remove_all(build_dir_, ec);
+    }
+    build_dir_ = first_build;
+    layout_ = first_layout;
+    argv_ = first_argv;
+  }
+
+  // diffoscope (Debian's) shows every difference in depth; forge's own comparison already named the first.
+  void run_diffoscope(const std::vector<fs::path> &first, const std::vector<fs::path> &second) {
+    const std::string program = find_program("diffoscope");
+    if (program.empty()) {
+      log_ << "forge: diffoscope is not installed: only forge's own section comparison above\n";
+      return;
+    }
+    for (size_t i = 0; i < first.size() && i < second.size(); ++i) {
+      if (blake3_file_hex(first[i]) == blake3_file_hex(second[i])) {
+        continue;
+      }
+      ProcessSpec spec;
+      spec.argv = {program,           "--text",          "-", "--max-text-report-size", "262144",
+                   first[i].string(), second[i].string()};
+      spec.env = make_environment({});
+      spec.timeout = std::chrono::minutes(10);
+      spec.grace = req_.grace;
+      spec.log_path = build_dir_ / "diffoscope.log";
+      spec.log_cap_bytes = 1 << 20;
+      log_ << "forge: " << fmt::format("{}", fmt::join(spec.argv, " ")) << "\n";
+      run_process(spec);
+      append_file(log_, spec.log_path);
+      return; // the first differing executable says enough
+    }
   }
 
   // A failed attempt can still have finished some binaries (with --all-features, one bin builds while
@@ -407,7 +616,16 @@ private:
     fs::remove_all(artifact_dir, ec);
     BuilderSettings settings = req_.settings;
     settings.offline = settings.offline || two_phase_;
+    if (req_.supply.reproducible) {
+      settings.remap_path_prefixes = reproducible_remaps(build_dir_, host_cargo_home());
+      settings.source_date_epoch = ctx_.source_date_epoch;
+    }
     BuildInvocation inv = make_invocation(settings, out_.target, features, locked, target_dir, artifact_dir);
+    for (const auto &[key, value] : inv.env) {
+      if (key == "RUSTFLAGS") {
+        rustflags_ = value;
+      }
+    }
     remove_uplifted_files(inv.collect_dir);
     argv_ = inv.argv;
     feature_mode_ = feature_set_name(features);
@@ -585,6 +803,15 @@ private:
       const auto elf = read_elf(p);
       ExecutableInfo info;
       info.name = p.filename().string();
+      if (elf->is_static() && req_.supply.auditable) {
+        if (const DepGraph *graph = linked_graph()) {
+          const EmbedResult er = embed_dep_list(p, *graph);
+          info.auditable = er.embedded;
+          if (!er.embedded) {
+            graph_error_ = er.error;
+          }
+        }
+      }
       info.size = fs::file_size(p, ec);
       info.bsum = blake3_file_hex(p);
       info.shasum = sha256_file_hex(p);
@@ -618,6 +845,14 @@ private:
     for (const auto &e : out_.executables) {
       names.push_back(e.name);
     }
+    out_.auditable = std::all_of(out_.executables.begin(), out_.executables.end(),
+                                 [](const ExecutableInfo &e) { return e.auditable; });
+    if (!out_.auditable) {
+      out_.auditable_details = !req_.supply.auditable ? "turned off (--no-auditable)"
+                               : graph_error_.empty() ? "no dependency list"
+                                                      : graph_error_;
+      log_ << "forge: the executables carry no dependency list: " << out_.auditable_details << "\n";
+    }
     out_.missing_bins = missing_declared_bins(manifest, names);
     for (const auto &m : out_.missing_bins) {
       log_ << "forge: declared [[bin]] " << m << " was not built\n";
@@ -645,7 +880,8 @@ private:
     }
     write_file_atomic(staging_ / "LICENSE", license_text);
     const std::string build_date = pg::format_rfc3339(now_micros());
-    for (const auto &e : out_.executables) {
+    for (auto &e : out_.executables) {
+      write_attestations(e, build_date);
       SoarInputs in;
       in.crate = ctx_.src.name;
       in.version = ctx_.src.version;
@@ -667,15 +903,75 @@ private:
         in.downloads = q.downloads;
       }
       in.build_date = build_date;
+      in.has_sbom = !e.sbom.empty();
+      in.has_provenance = !e.provenance.empty();
       fill_github_build_info(in);
       write_file_atomic(staging_ / (e.name + ".json"), soar_record(in, req_.naming).dump(2) + "\n");
       write_file_atomic(staging_ / (e.name + ".version"), ctx_.src.version + "\n");
     }
   }
 
+  // <exe>.cdx.json and <exe>.intoto.json for one packaged executable.
+  void write_attestations(ExecutableInfo &e, const std::string &finished_at) {
+    const DepGraph *graph = linked_graph();
+    const std::optional<QueuedCrate> &q = ctx_.src.queued;
+    if (req_.supply.sbom) {
+      SbomInputs in;
+      in.exe = e.name;
+      in.crate = ctx_.src.name;
+      in.version = ctx_.src.version;
+      in.sha256 = e.shasum;
+      in.blake3 = e.bsum;
+      in.target = out_.target.triple;
+      in.crate_url = ctx_.src.url;
+      in.crate_sha256 = ctx_.src.checksum;
+      if (q) {
+        in.description = q->description;
+        in.homepage = q->homepage;
+        in.repository = q->repository;
+      }
+      in.license = license_;
+      in.timestamp = finished_at;
+      in.forge_version = kVersion;
+      in.graph = graph;
+      e.sbom = e.name + kSbomSuffix;
+      write_file_atomic(staging_ / e.sbom, cyclonedx_sbom(in).dump(2) + "\n");
+    }
+    if (req_.supply.provenance) {
+      ProvenanceInputs in;
+      in.exe = e.name;
+      in.sha256 = e.shasum;
+      in.crate = ctx_.src.name;
+      in.version = ctx_.src.version;
+      in.target = out_.target.triple;
+      in.features = feature_mode_;
+      in.crate_url = ctx_.src.url;
+      in.crate_sha256 = ctx_.src.checksum;
+      in.forge_version = kVersion;
+      in.builder = ctx_.builder;
+      in.toolchain = req_.settings.toolchain;
+      in.rustc_version = rustc_version_;
+      in.rustflags = rustflags_;
+      in.argv = argv_;
+      in.source_date_epoch = out_.source_date_epoch;
+      in.sandbox = ctx_.sandbox.name();
+      in.started_at = started_at_;
+      in.finished_at = finished_at;
+      in.graph = graph;
+      fill_github_context(in);
+      e.provenance = e.name + kProvenanceSuffix;
+      write_file_atomic(staging_ / e.provenance, provenance_statement(in).dump(2) + "\n");
+    }
+  }
+
   const JobContext &ctx_;
   const BuildRequest &req_;
   TargetOutcome out_;
+  std::map<FeatureSet, DepGraphResult> graphs_; // per feature set, from resolve_dependencies
+  std::optional<FeatureSet> ok_set_;            // the attempt that linked the executables
+  std::string graph_error_;                     // why the executables carry no dependency list
+  std::string pristine_lock_;                   // Cargo.lock after the fetch, before any crate code ran
+  std::string rustc_version_, rustflags_;
   fs::path staging_, build_dir_;
   std::ofstream log_;
   std::vector<std::string> argv_, fetch_argv_;
@@ -741,7 +1037,10 @@ BuildOutcome run_build(const BuildRequest &req) {
     spdlog::error("{}", e.what());
   }
 
-  JobContext ctx{effective, src, outcome.builder, crate_file, outcome.sandbox, probe};
+  JobContext ctx{effective, src, outcome.builder, crate_file, outcome.sandbox, probe, std::nullopt};
+  if (!early && req.supply.reproducible) {
+    ctx.source_date_epoch = crate_source_date_epoch(src.published_at, crate_file);
+  }
   for (const Target &t : req.targets) {
     TargetJob job(ctx, t);
     TargetOutcome result = job.run(early);

@@ -230,7 +230,12 @@ int spawn_child(const std::string &program, const ProcessSpec &spec, int out_fd,
     check(posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str()));
   }
   check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0));
-  check(posix_spawn_file_actions_adddup2(&actions, out_fd, 1));
+  if (spec.stdout_path.empty()) {
+    check(posix_spawn_file_actions_adddup2(&actions, out_fd, 1));
+  } else {
+    check(posix_spawn_file_actions_addopen(&actions, 1, spec.stdout_path.c_str(),
+                                           O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644));
+  }
   check(posix_spawn_file_actions_adddup2(&actions, out_fd, 2));
   check(posix_spawn_file_actions_addclosefrom_np(&actions, 3)); // even fds other threads left inheritable
 

@@ -5,6 +5,7 @@
 #include "forge/compile/classify.hpp"
 #include "forge/compile/crate_source.hpp"
 #include "forge/compile/sandbox.hpp"
+#include "forge/compile/supply_chain.hpp"
 #include "forge/compile/target.hpp"
 #include "forge/metadata/soar.hpp"
 #include "forge/util/error.hpp"
@@ -41,6 +42,7 @@ struct BuildRequest {
   int download_attempts = 5;
   double download_backoff_s = 1.0;
   SoarNaming naming;
+  SupplyChainSettings supply;
 };
 
 struct ExecutableInfo {
@@ -48,6 +50,8 @@ struct ExecutableInfo {
   uint64_t size = 0;
   std::string bsum, shasum;
   bool is_static = false;
+  bool auditable = false;       // the linked crates are embedded (.dep-v0)
+  std::string sbom, provenance; // file names in the package dir; empty when not written
 };
 
 struct TargetOutcome {
@@ -57,6 +61,11 @@ struct TargetOutcome {
   std::filesystem::path dir; // <out>/<host>/<crate>/<version>
   std::vector<ExecutableInfo> executables;
   std::vector<std::string> missing_bins; // declared [[bin]]s the successful build did not produce
+  bool auditable = false;                // every executable carries the linked crates
+  std::string auditable_details;         // why not, when it does not
+  std::optional<int64_t> source_date_epoch;
+  std::optional<bool> reproducible; // --verify-reproducible: the rebuild's executables were identical
+  std::string reproducible_details; // the first difference when not
 };
 
 struct BuildOutcome {
