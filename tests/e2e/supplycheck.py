@@ -88,7 +88,8 @@ def trivy_cargo_packages(tmp, exe):
     found = set()
     for c in bom.get("components", []):
         purl = c.get("purl", "")
-        if purl.startswith("pkg:cargo/"):
+        # Trivy's own purl type for what it reads out of a Rust executable is "rustbinary".
+        if purl.startswith(("pkg:cargo/", "pkg:rustbinary/")):
             found.add((c["name"], c["version"]))
     return found
 
