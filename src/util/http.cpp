@@ -4,6 +4,7 @@
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"
 #include "forge/util/progress.hpp"
+#include "forge/util/retry.hpp"
 #include "forge/version.hpp"
 #include "util/curl_common.hpp"
 
@@ -37,8 +38,6 @@ using curl::trim;
 
 namespace fs = std::filesystem;
 
-constexpr double kMaxRetryAfterS = 60.0; // a server asking for longer than this is not waited on longer
-constexpr double kMaxBackoffS = 60.0;
 constexpr int kMaxRestarts = 3; // .part restarts (ignored Range, bad 416) within one call
 constexpr long kMaxRedirects = 10;
 constexpr long kLowSpeedLimit = 1024; // bytes/s, see DownloadOptions::low_speed_time_s
@@ -336,31 +335,15 @@ std::string http_reason(long status, const std::string &phrase) {
   return text.empty() ? fmt::format("HTTP {}", status) : fmt::format("HTTP {} {}", status, text);
 }
 
-// Seconds from a Retry-After value (delta-seconds or an HTTP date), capped.
-std::optional<double> parse_retry_after(const std::string &value) {
-  if (value.empty()) {
-    return std::nullopt;
-  }
-  if (auto seconds = parse_u64(value)) {
-    return std::min(static_cast<double>(*seconds), kMaxRetryAfterS);
-  }
-  const time_t when = curl_getdate(value.c_str(), nullptr);
-  if (when < 0) {
-    return std::nullopt;
-  }
-  const double delta = std::difftime(when, std::time(nullptr));
-  return std::clamp(delta, 0.0, kMaxRetryAfterS);
-}
-
 // The retry loop shared by download_file and http_get.
 class Retrier {
 public:
   Retrier(const std::string &url, const DownloadOptions &options)
-      : url_(url), max_attempts_(std::max(1, options.max_attempts)), backoff_(options.initial_backoff_s) {}
+      : url_(url), policy_{std::max(1, options.max_attempts), options.initial_backoff_s} {}
 
   int attempt() const { return attempt_; }
   void next() { ++attempt_; }
-  bool exhausted() const { return attempt_ >= max_attempts_; }
+  bool exhausted() const { return attempt_ >= policy_.max_attempts; }
 
   [[noreturn]] void give_up(const std::string &reason) const {
     if (attempt_ > 1) {
@@ -369,19 +352,13 @@ public:
     fail(ExitCode::network, "cannot download {}: {}", url_, reason);
   }
 
-  void wait(const std::string &reason, std::optional<double> retry_after) {
-    double delay = retry_after.value_or(std::min(backoff_, kMaxBackoffS));
-    delay = std::max(0.0, delay);
-    backoff_ *= 2;
-    spdlog::warn("cannot download {}: {}; retrying in {:g}s (attempt {} of {})", url_, reason, delay,
-                 attempt_ + 1, max_attempts_);
-    std::this_thread::sleep_for(std::chrono::duration<double>(delay));
+  void wait(const std::string &reason, std::optional<double> retry_after) const {
+    retry_wait(policy_, attempt_, "cannot download " + url_, reason, retry_after);
   }
 
 private:
   const std::string &url_;
-  int max_attempts_;
-  double backoff_;
+  RetryPolicy policy_;
   int attempt_ = 0;
 };
 
