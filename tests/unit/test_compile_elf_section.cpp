@@ -211,7 +211,8 @@ TEST(ElfSection, BinutilsReadTheSectionAndStripKeepsIt) {
   EXPECT_EQ(slurp(dumped), payload);
   const fs::path stripped = dir / "ls.stripped";
   ASSERT_EQ(run("strip -o " + stripped.string() + " " + exe.string()).first, 0);
-  const auto kept = elf_section_data(slurp(stripped), ".dep-v0");
+  const std::string stripped_bytes = slurp(stripped);
+  const auto kept = elf_section_data(stripped_bytes, ".dep-v0");
   ASSERT_TRUE(kept.has_value());
   EXPECT_EQ(*kept, payload);
 }
