@@ -6,6 +6,7 @@
 #include "forge/compile/crate_spec.hpp"
 #include "forge/run/process_runner.hpp"
 #include "forge/util/term.hpp"
+#include "forge/util/time.hpp"
 
 #include <fmt/format.h>
 #include <sys/prctl.h>
@@ -190,6 +191,22 @@ void add_build(CLI::App &app, Action &action) {
   cmd->add_option("--manifest-url", r.naming.manifest_url, "Template of manifest_url")
       ->type_name("TEMPLATE")
       ->capture_default_str();
+  cmd->add_option("--sbom-url", r.naming.sbom_url, "Template of sbom_url (where <exe>.cdx.json is served)")
+      ->type_name("TEMPLATE")
+      ->capture_default_str();
+  cmd->add_option("--provenance-url", r.naming.provenance_url,
+                  "Template of provenance_url (where <exe>.intoto.json is served)")
+      ->type_name("TEMPLATE")
+      ->capture_default_str();
+  // Supply chain (docs/supply-chain.md).
+  cmd->add_flag("--auditable,!--no-auditable", r.supply.auditable,
+                "Embed the linked crates in each executable (cargo-auditable's .dep-v0 section; default on)");
+  cmd->add_flag("--sbom,!--no-sbom", r.supply.sbom, "Write <exe>.cdx.json, a CycloneDX 1.5 SBOM (default on)");
+  cmd->add_flag("--provenance,!--no-provenance", r.supply.provenance,
+                "Write <exe>.intoto.json, in-toto SLSA v1 provenance (default on)");
+  cmd->add_flag("--verify-reproducible", r.supply.verify_reproducible,
+                "Build a second time in another directory and compare the executables (result.json "
+                "reproducible)");
   cmd->add_option("--maintainer", r.naming.maintainer, "maintainer entry of every record")
       ->type_name("WHO")
       ->capture_default_str();
@@ -202,17 +219,18 @@ void add_build(CLI::App &app, Action &action) {
       const BuildOutcome out = run_build(to_request(*f));
       if (!ui().quiet()) {
         for (const auto &t : out.targets) {
-          if (t.built) {
+          const BuildResult &res = t.result;
+          if (res.built()) {
             std::vector<std::string> names;
-            for (const auto &e : t.executables) {
+            for (const auto &e : res.executables) {
               names.push_back(e.name);
             }
             fmt::print("{} {} {} [{}]: built {} ({})\n", ui().color_out ? "\x1b[32m✓\x1b[0m" : "✓", out.crate,
                        out.version, t.target.host, fmt::join(names, ", "), t.dir.string());
           } else {
             fmt::print("{} {} {} [{}]: {}: {} ({})\n", ui().color_out ? "\x1b[31m✗\x1b[0m" : "✗", out.crate,
-                       out.version, t.target.host, t.failure->reason, t.failure->details,
-                       (t.dir / "build.log").string());
+                       out.version, t.target.host, to_string(res.failure->reason), res.failure->details,
+                       (t.dir / res.log).string());
           }
         }
       }

@@ -5,6 +5,7 @@
 #include "cli/option_types.hpp"
 #include "forge/run/run_queue.hpp"
 #include "forge/util/term.hpp"
+#include "forge/util/time.hpp"
 
 #include <fmt/format.h>
 
@@ -20,6 +21,7 @@ struct RunFlags {
   std::string shard;
   std::string worker;
   bool strict = false;
+  bool verify_reproducible = false;
   RunRequest request;
 };
 
@@ -30,7 +32,7 @@ std::string strict_failure(const RunOutcome &outcome, const std::filesystem::pat
   std::vector<std::string> named;
   for (std::size_t i = 0; i < outcome.failed.size() && i < kShown; ++i) {
     const JournalEntry &e = outcome.failed[i];
-    named.push_back(fmt::format("{}@{} [{}] {}", e.crate, e.version, e.host, e.reason));
+    named.push_back(fmt::format("{}@{} [{}] {}", e.crate, e.version, e.host, e.reason_name()));
   }
   const std::size_t more = outcome.failed.size() - named.size();
   return fmt::format("--strict: {} of {} planned job(s) failed according to {}: {}{}; the list is in {}",
@@ -47,6 +49,9 @@ int run_action(RunFlags &f) {
   }
   if (!f.worker.empty()) {
     r.child.program = f.worker;
+  }
+  if (f.verify_reproducible) {
+    r.child.build_args.emplace_back("--verify-reproducible");
   }
   r.child.global_args = {"--color", "never"};
   if (!explicit_config_file().empty()) {
@@ -130,6 +135,8 @@ void add_run(CLI::App &app, Action &action) {
   cmd->add_option("--worker", f->worker,
                   "Program run as each job's `forge build` (default: this forge; for benchmarks)")
       ->type_name("PROGRAM");
+  cmd->add_flag("--verify-reproducible", f->verify_reproducible,
+                "Each job builds twice and compares the executables (forge build --verify-reproducible)");
   cmd->add_flag("--strict", f->strict,
                 "Exit 8 when the journal says any planned job failed (default: 0 once every job ran)");
   cmd->add_option("build-args", r.child.build_args,

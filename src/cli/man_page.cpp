@@ -4,6 +4,7 @@
 
 #include "cli/app_model.hpp"
 #include "cli/option_types.hpp"
+#include "forge/compile/build_result.hpp"
 #include "forge/version.hpp"
 
 #include <fmt/format.h>
@@ -103,6 +104,13 @@ std::string render_man_page(const CLI::App &root) {
         out += option_item(opt);
       }
     }
+  }
+  out += ".SH FAILURE REASONS\n";
+  out += "A target that fails to build is a result, not an error: its result.json says why, as one of these "
+         "reasons (docs/reference.md explains each):\n";
+  for (const Reason reason : all_reasons()) {
+    out += fmt::format(".TP\n.B {}\n{}\n", roff_name(std::string(to_string(reason))),
+                       is_spurious(reason) ? "spurious: forge run retries it" : "final: the same build would fail again");
   }
   out += ".SH EXIT STATUS\n";
   for (const auto &e : exit_code_docs()) {

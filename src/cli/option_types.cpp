@@ -1,7 +1,7 @@
 #include "cli/option_types.hpp"
 
-#include "forge/compile/build_job.hpp"
 #include "forge/util/error.hpp"
+#include "forge/util/time.hpp"
 
 #include <fmt/format.h>
 
@@ -173,25 +173,6 @@ std::string format_size(uint64_t bytes) {
   }
   return power == 0 ? std::to_string(bytes)
                     : fmt::format("{}{}", n, names[static_cast<std::size_t>(power - 1)]);
-}
-
-std::string format_duration(std::chrono::milliseconds value) {
-  const int64_t ms = value.count();
-  if (ms % 1000 != 0) {
-    return fmt::format("{}s", static_cast<double>(ms) / 1000.0);
-  }
-  const int64_t s = ms / 1000;
-  std::string out;
-  if (s >= 3600) {
-    out += fmt::format("{}h", s / 3600);
-  }
-  if (s % 3600 >= 60) {
-    out += fmt::format("{}m", s % 3600 / 60);
-  }
-  if (s % 60 != 0 || out.empty()) {
-    out += fmt::format("{}s", s % 60);
-  }
-  return out;
 }
 
 CLI::Option *add_duration(CLI::App &cmd, const std::string &name, std::chrono::milliseconds &value,

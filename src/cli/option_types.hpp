@@ -32,8 +32,6 @@ CLI::Validator size_text();
 uint64_t parse_size(std::string_view text);
 // The shortest exact text parse_size reads back: 1073741824 -> "1GiB", 1000 -> "1000".
 std::string format_size(uint64_t bytes);
-// The shortest text parse_duration reads back: 30 min -> "30m", 90 s -> "1m30s", 1.5 s -> "1.5s".
-std::string format_duration(std::chrono::milliseconds value);
 
 // Options whose value is a duration, bound to a typed field; the field's value is the default shown.
 CLI::Option *add_duration(CLI::App &cmd, const std::string &name, std::chrono::milliseconds &value,

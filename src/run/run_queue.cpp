@@ -1,11 +1,11 @@
 #include "forge/run/run_queue.hpp"
 
 #include "forge/compile/builder.hpp"
-#include "forge/dump/pg_types.hpp"
 #include "forge/run/aggregates.hpp"
 #include "forge/run/resources.hpp"
 #include "forge/run/run_status.hpp"
 #include "forge/util/progress.hpp"
+#include "forge/util/time.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -15,12 +15,6 @@
 namespace forge {
 namespace {
 namespace fs = std::filesystem;
-
-int64_t now_micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 fs::path resolved_program(const std::string &program) {
   if (program != "/proc/self/exe") {
@@ -107,7 +101,7 @@ RunOutcome run_queue(const RunRequest &request) {
   }
   info.planned = plan.jobs.size();
   info.plan = plan.fingerprint;
-  info.started_at = pg::format_rfc3339(now_micros());
+  info.started_at = format_rfc3339(now_micros());
   info.state = "running";
   write_run_info(out, info);
 
@@ -176,7 +170,7 @@ RunOutcome run_queue(const RunRequest &request) {
   fold_run_dir(agg, out, final_journal, false);
   agg.queue = info.queue;
   write_aggregates(out, agg, false);
-  info.finished_at = pg::format_rfc3339(now_micros());
+  info.finished_at = format_rfc3339(now_micros());
   info.state = summary.interrupted ? "interrupted" : (!summary.stop_error.empty() ? "stopped" : "complete");
   write_run_info(out, info);
 

@@ -35,10 +35,12 @@ struct PublishItem {
   std::string tag;               // <version>-<host>
   nlohmann::ordered_json record; // <exe>.json, OCI fields rewritten for the destination
   std::vector<Blob> files;       // exe, CHECKSUM, LICENSE, <exe>.log, <exe>.version (the record comes later)
+  std::vector<Blob> attachments; // <exe>.cdx.json, <exe>.intoto.json when the build wrote them
 };
 
 // Scans `<out>/<host>/<crate>/<version>/result.json` for status "built" and takes every static executable,
-// checking each file's BLAKE3 against result.json and the record. Throws Error(usage) when the out dir does
+// checking each file's BLAKE3 against result.json and the record, and that the SBOM and provenance
+// result.json names describe this very file (its SHA-256). Throws Error(usage) when the out dir does
 // not exist or --only names a crate with nothing built, Error(checksum) when a file does not match.
 std::vector<PublishItem> plan_publish(const PublishRequest &request);
 
