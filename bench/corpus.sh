@@ -46,10 +46,19 @@ CRATES=(
   markdown=librust-markdown-dev duct=librust-duct-dev os_pipe=librust-os-pipe-dev
   subprocess=librust-subprocess-dev clap=librust-clap-dev cc=librust-cc-dev
 )
-# What a demanding maintainer has on the build machine besides the crates: the -dev packages whose static
-# libraries (.a) the corpus's native dependencies link. (The librust-*-sys-dev packages already pull some.)
+# What a demanding maintainer has on the build machine besides the crates: pkg-config and the -dev packages
+# whose static libraries (.a) the corpus's native dependencies link, with their static closures (most come
+# with the librust-*-sys-dev packages anyway; listed so the closure is in one place). Debian 12 has no
+# static libsystemd, libgssapi_krb5 (krb5), libslirp or libmount: those stay missing (docs/corpus-findings.md).
 SYSTEM_DEV=(
   pkgconf
+  libgit2-dev libssh2-1-dev libmbedtls-dev libhttp-parser-dev libpcre2-dev zlib1g-dev  # bat: git2
+  libssl-dev libgpg-error-dev                                                          # libssh2's closure
+  libpcap0.8-dev libdbus-1-dev libseccomp-dev                                          # sniffglue
+  libpam0g-dev libaudit-dev libcap-ng-dev                                              # pleaser: pam
+  nettle-dev libgmp-dev                                                                # sequoia-sop
+  libslirp-dev libglib2.0-dev                                                          # libslirp
+  libclang-dev                                                                         # bindgen
 )
 
 FORGE=${FORGE_BIN:-}

@@ -4,7 +4,7 @@ command and forge's environment from the job's build.log ("forge: attempt N:" an
 reruns it outside the sandbox (same cargo home, same target dir, so finished units are reused).
 
     python3 bench/corpus_rerun.py RUN_DIR CRATE [--attempt N] [--default-features] [--rustflags '...']
-                                  [--env K=V ...] [--log FILE]
+                                  [--env K=V ...] [--cargo-arg ARG ...] [--log FILE]
 
 --rustflags appends to forge's RUSTFLAGS (e.g. '--cap-lints warn'); --env adds variables (e.g.
 PKG_CONFIG_ALL_STATIC=1); --default-features drops --all-features. Prints the exit status, the last error
@@ -30,6 +30,7 @@ def main():
     ap.add_argument("--default-features", action="store_true")
     ap.add_argument("--rustflags", default="")
     ap.add_argument("--env", action="append", default=[])
+    ap.add_argument("--cargo-arg", action="append", default=[], help="extra cargo argument (repeatable)")
     ap.add_argument("--jobs", default="2")
     ap.add_argument("--log", type=Path)
     args = ap.parse_args()
@@ -53,6 +54,7 @@ def main():
     argv = attempts[args.attempt or max(attempts)]
     if args.default_features:
         argv = [a for a in argv if a != "--all-features"]
+    argv = argv + args.cargo_arg
     if "--jobs" in argv:
         argv[argv.index("--jobs") + 1] = args.jobs
     target_dir = Path(env["CARGO_TARGET_DIR"])
