@@ -201,7 +201,8 @@ void add_build(CLI::App &app, Action &action) {
   // Supply chain (docs/supply-chain.md).
   cmd->add_flag("--auditable,!--no-auditable", r.supply.auditable,
                 "Embed the linked crates in each executable (cargo-auditable's .dep-v0 section; default on)");
-  cmd->add_flag("--sbom,!--no-sbom", r.supply.sbom, "Write <exe>.cdx.json, a CycloneDX 1.5 SBOM (default on)");
+  cmd->add_flag("--sbom,!--no-sbom", r.supply.sbom,
+                "Write <exe>.cdx.json, a CycloneDX 1.5 SBOM (default on)");
   cmd->add_flag("--provenance,!--no-provenance", r.supply.provenance,
                 "Write <exe>.intoto.json, in-toto SLSA v1 provenance (default on)");
   cmd->add_flag("--verify-reproducible", r.supply.verify_reproducible,

@@ -110,7 +110,8 @@ std::string render_man_page(const CLI::App &root) {
          "reasons (docs/reference.md explains each):\n";
   for (const Reason reason : all_reasons()) {
     out += fmt::format(".TP\n.B {}\n{}\n", roff_name(std::string(to_string(reason))),
-                       is_spurious(reason) ? "spurious: forge run retries it" : "final: the same build would fail again");
+                       is_spurious(reason) ? "spurious: forge run retries it"
+                                           : "final: the same build would fail again");
   }
   out += ".SH EXIT STATUS\n";
   for (const auto &e : exit_code_docs()) {

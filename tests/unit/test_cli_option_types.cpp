@@ -27,7 +27,8 @@ TEST(CliOptionTypes, FormattedSizesReadBack) {
   EXPECT_EQ(format_size(uint64_t{1} << 30), "1GiB");
   EXPECT_EQ(format_size(uint64_t{8} << 20), "8MiB");
   EXPECT_EQ(format_size(uint64_t{3} << 40), "3TiB");
-  for (const uint64_t n : {uint64_t{1}, uint64_t{1536}, uint64_t{67108864}, uint64_t{4} << 30, uint64_t{200000}}) {
+  for (const uint64_t n :
+       {uint64_t{1}, uint64_t{1536}, uint64_t{67108864}, uint64_t{4} << 30, uint64_t{200000}}) {
     EXPECT_EQ(parse_size(format_size(n)), n) << n;
   }
 }

@@ -28,7 +28,8 @@ TEST(CrateSpec, RefusesWhatCratesIoCouldNotHave) {
     }
   }
   EXPECT_THROW(parse_crate_spec(std::string(65, 'a')), Error);
-  EXPECT_NE(crate_name_problem("bad name!").find("only ASCII letters, digits, '-' and '_'"), std::string::npos);
+  EXPECT_NE(crate_name_problem("bad name!").find("only ASCII letters, digits, '-' and '_'"),
+            std::string::npos);
   EXPECT_EQ(crate_name_problem("serde_json"), "");
 }
 
