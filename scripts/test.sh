@@ -4,8 +4,10 @@
 # the worker pool (process runners, scheduler, jobserver, the `forge run` suite) under ThreadSanitizer, then
 # a short libFuzzer run of each parser of untrusted input.
 # FORGE_TEST_ONLY=REGEX runs only the matching tests of the first stage and nothing after it (the quick-start
-# check, tests/e2e/test_quickstart.py, runs this script so); FORGE_SKIP_SANITIZERS=1 / FORGE_SKIP_FUZZ=1 skip
-# those stages.
+# check, tests/e2e/test_quickstart.py, runs this script so: of the lint stage, only the formatting check);
+# FORGE_SKIP_LINT=1 / FORGE_SKIP_SANITIZERS=1 / FORGE_SKIP_FUZZ=1 skip those stages. The lint stage
+# (scripts/lint.sh) comes right after the main build: clang-format over every C++ file, then clang-tidy over
+# src/ and include/ with no warning allowed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh test
@@ -19,6 +21,12 @@ source scripts/ccache-env.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFORGE_WERROR=ON -DFORGE_TESTS=ON \
   -DFORGE_SANITIZE=OFF -DFORGE_TSAN=OFF -DFORGE_FUZZ=OFF >/dev/null
 cmake --build build -j"$jobs"
+if [[ ${FORGE_SKIP_LINT:-0} != 1 ]]; then
+  bash scripts/lint.sh format
+  if [[ -z ${FORGE_TEST_ONLY:-} ]]; then
+    FORGE_LINT_JOBS=$jobs bash scripts/lint.sh tidy
+  fi
+fi
 ctest --test-dir build --output-on-failure -j"$jobs" --no-tests=error ${FORGE_TEST_ONLY:+-R "$FORGE_TEST_ONLY"}
 if [[ -n ${FORGE_TEST_ONLY:-} ]]; then
   exit 0
