@@ -3,11 +3,11 @@
 #include "forge/compile/subprocess.hpp"
 
 #include "forge/compile/log_writer.hpp"
+#include "forge/util/error.hpp"
 #include "forge/util/spawn.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,6 +18,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -32,12 +33,8 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kDrainAfterExit{1000}; // grandchildren may hold the pipe: stop reading after this
 constexpr milliseconds kFallbackTick{50};     // wake-up period when pidfd or a wake slot is unavailable
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 constexpr int kReadsPerWakeup = 16; // stay responsive to deadlines while a child floods the pipe
-
-std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
 
 // Closes a file descriptor on scope exit.
 class UniqueFd {

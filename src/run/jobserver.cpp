@@ -21,10 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
-
 fs::path temp_root() {
   std::error_code ec;
   fs::path p = fs::temp_directory_path(ec);

@@ -18,10 +18,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
-
 double round_ms(double seconds) {
   return std::round(seconds * 1000) / 1000;
 }

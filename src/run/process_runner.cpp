@@ -12,7 +12,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -26,6 +25,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <fstream>
 #include <system_error>
 
@@ -53,10 +53,6 @@ extern "C" void forge_run_on_signal(int /*signo*/) {
 
 struct sigaction g_old_int {};
 struct sigaction g_old_term {};
-
-std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
 
 struct FileStamp {
   bool exists = false;

@@ -18,7 +18,8 @@ namespace forge {
 int default_workers(int cores, uint64_t mem_available) {
   int n = std::max(cores, 1);
   if (mem_available > 0) {
-    n = std::min<int64_t>(n, static_cast<int64_t>(mem_available / kMemoryPerJob));
+    // The smaller of two numbers of which one is an int fits an int.
+    n = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(n), mem_available / kMemoryPerJob));
   }
   return std::max(n, 1);
 }

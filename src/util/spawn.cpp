@@ -14,11 +14,13 @@ int spawn_in_own_group(const std::string &program, const std::vector<std::string
                        const std::vector<std::string> &env, const std::filesystem::path &cwd, int out_fd,
                        pid_t &pid, const std::filesystem::path &stdout_path) {
   std::vector<char *> argv;
+  argv.reserve(args.size() + 1);
   for (const auto &a : args) {
     argv.push_back(const_cast<char *>(a.c_str()));
   }
   argv.push_back(nullptr);
   std::vector<char *> envp;
+  envp.reserve(env.size() + 1);
   for (const auto &e : env) {
     envp.push_back(const_cast<char *>(e.c_str()));
   }

@@ -34,7 +34,7 @@ std::string format_elapsed(std::chrono::milliseconds elapsed);
 // Memory stays below cap_bytes + max_line_bytes whatever the amount of output.
 class LogWriter {
 public:
-  static constexpr std::size_t kDefaultMaxLine = 64 * 1024;
+  static constexpr std::size_t kDefaultMaxLine = std::size_t{64} * 1024;
 
   LogWriter(std::vector<std::string> secrets, uint64_t cap_bytes,
             std::size_t max_line_bytes = kDefaultMaxLine);

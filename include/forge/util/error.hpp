@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace forge {
 
@@ -32,6 +33,11 @@ public:
 private:
   ExitCode code_;
 };
+
+// The text of an errno value ("No such file or directory"); unlike std::strerror, safe on any thread.
+inline std::string errno_text(int err) {
+  return std::generic_category().message(err);
+}
 
 template <typename... Args>
 [[noreturn]] void fail(ExitCode code, fmt::format_string<Args...> format, Args &&...args) {
