@@ -3,7 +3,7 @@
 #include "forge/compile/subprocess.hpp"
 
 #include "forge/compile/log_writer.hpp"
-#include "forge/util/error.hpp"
+#include "forge/util/errno_text.hpp"
 #include "forge/util/spawn.hpp"
 
 #include <fcntl.h>

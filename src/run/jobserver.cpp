@@ -2,6 +2,7 @@
 // it at the end); the clients (cargo, rustc, make in build scripts) do the acquiring and releasing.
 #include "forge/run/jobserver.hpp"
 
+#include "forge/util/errno_text.hpp"
 #include "forge/util/error.hpp"
 
 #include <fcntl.h>

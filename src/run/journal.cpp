@@ -2,6 +2,7 @@
 // run; and it is written so that a line is either wholly there or recognisably torn.
 #include "forge/run/journal.hpp"
 
+#include "forge/util/errno_text.hpp"
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"
 

@@ -5,6 +5,7 @@
 
 #include "forge/compile/subprocess.hpp"
 #include "forge/dump/pg_types.hpp"
+#include "forge/util/errno_text.hpp"
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"
 #include "forge/util/spawn.hpp"

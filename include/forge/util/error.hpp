@@ -5,7 +5,6 @@
 
 #include <stdexcept>
 #include <string>
-#include <system_error>
 
 namespace forge {
 
@@ -33,11 +32,6 @@ public:
 private:
   ExitCode code_;
 };
-
-// The text of an errno value ("No such file or directory"); unlike std::strerror, safe on any thread.
-inline std::string errno_text(int err) {
-  return std::generic_category().message(err);
-}
 
 template <typename... Args>
 [[noreturn]] void fail(ExitCode code, fmt::format_string<Args...> format, Args &&...args) {
