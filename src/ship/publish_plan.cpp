@@ -56,7 +56,7 @@ ordered_json read_json(const fs::path &path) {
 }
 
 fs::path required_file(const fs::path &dir, const std::string &name) {
-  const fs::path path = dir / name;
+  fs::path path = dir / name;
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) {
     fail(ExitCode::io, "cannot publish from {}: {} is missing", dir.string(), name);
