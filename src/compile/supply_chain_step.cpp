@@ -37,6 +37,7 @@ Expected<LinkedCrates> resolve_linked_crates(const StepEnv &env, const fs::path 
     sets.push_back(FeatureSet::default_);
   }
   std::vector<std::vector<std::string>> commands;
+  commands.reserve(sets.size() + 1);
   for (const FeatureSet set : sets) {
     commands.push_back(dep_tree_argv(settings, env.target, set, locked));
   }
