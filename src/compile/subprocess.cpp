@@ -394,7 +394,6 @@ ProcessResult run_process(const ProcessSpec &spec) {
       if (alive) { // cannot wait for events any more: end the child now
         ::kill(-pid, SIGKILL);
         status = guard.reap();
-        alive = false;
         result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
       }
       break;
