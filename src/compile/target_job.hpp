@@ -29,7 +29,7 @@ public:
   Expected(Failure failure) : v_(std::move(failure)) {} // NOLINT(google-explicit-constructor)
   [[nodiscard]] bool ok() const { return v_.index() == 0; }
   T &value() { return std::get<0>(v_); }
-  const Failure &failure() const { return std::get<1>(v_); }
+  [[nodiscard]] const Failure &failure() const { return std::get<1>(v_); }
 
 private:
   std::variant<T, Failure> v_;

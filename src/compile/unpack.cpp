@@ -132,7 +132,7 @@ private:
   void write_file(struct archive *a, struct archive_entry *e, int parent, const std::string &name);
   void make_symlink(const std::vector<std::string> &comps, int parent, const char *target);
   void make_hardlink(int parent, const std::string &name, const char *target);
-  std::string resolves_outside(const std::vector<std::string> &link) const;
+  [[nodiscard]] std::string resolves_outside(const std::vector<std::string> &link) const;
 
   const fs::path &crate_;
   const fs::path &dest_;

@@ -109,7 +109,7 @@ private:
     }
   }
 
-  std::optional<double> wait_timeout(double now) const {
+  [[nodiscard]] std::optional<double> wait_timeout(double now) const {
     double timeout = opt_.tick_s > 0 ? opt_.tick_s : 1;
     if (!stopping_ && running_.size() < static_cast<std::size_t>(std::max(opt_.workers, 1))) {
       for (const auto &p : pending_) {

@@ -46,7 +46,7 @@ public:
       names_.emplace_back(h[i].text);
     }
   }
-  int optional(std::string_view name) const {
+  [[nodiscard]] int optional(std::string_view name) const {
     for (size_t i = 0; i < names_.size(); ++i) {
       if (names_[i] == name) {
         return static_cast<int>(i);
@@ -54,7 +54,7 @@ public:
     }
     return kAbsent;
   }
-  int required(std::string_view name) const {
+  [[nodiscard]] int required(std::string_view name) const {
     const int i = optional(name);
     if (i == kAbsent) {
       fail(ExitCode::data, "{}: missing column '{}'", file_, name);
@@ -77,7 +77,7 @@ public:
   }
 
 private:
-  std::string value_preview(std::string_view column) const {
+  [[nodiscard]] std::string value_preview(std::string_view column) const {
     const int i = cols_.optional(column);
     if (i == kAbsent) {
       return "";
@@ -294,7 +294,7 @@ public:
   }
 
 private:
-  BinNames bin_state(const Record &r) const {
+  [[nodiscard]] BinNames bin_state(const Record &r) const {
     if (bin_names_ == kAbsent || r[static_cast<size_t>(bin_names_)].null) {
       return BinNames::null;
     }
@@ -363,7 +363,7 @@ private:
     return value && crate_value && *value == *crate_value ? std::nullopt : value;
   }
 
-  std::optional<std::string> checksum(const Record &r) const {
+  [[nodiscard]] std::optional<std::string> checksum(const Record &r) const {
     if (tar_sha256_ != kAbsent) {
       const Field &f = r[static_cast<size_t>(tar_sha256_)];
       if (f.null) {
@@ -485,7 +485,7 @@ public:
   }
 
 private:
-  bool required_seen() const {
+  [[nodiscard]] bool required_seen() const {
     return std::all_of(kRequired.begin(), kRequired.end(),
                        [&](std::string_view n) { return seen_.count(std::string(n)) != 0; });
   }

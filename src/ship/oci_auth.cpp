@@ -33,7 +33,7 @@ struct Scanner {
       ++i;
     }
   }
-  bool at_end() const { return i >= s.size(); }
+  [[nodiscard]] bool at_end() const { return i >= s.size(); }
   std::string token() {
     const size_t start = i;
     while (i < s.size() && is_token_char(s[i])) {
@@ -56,7 +56,7 @@ struct Scanner {
     return out;
   }
   // True when the text at the cursor is `name =` (an auth-param), not the next challenge's scheme.
-  bool param_ahead() const {
+  [[nodiscard]] bool param_ahead() const {
     size_t j = i;
     while (j < s.size() && is_token_char(s[j])) {
       ++j;

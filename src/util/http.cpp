@@ -343,9 +343,9 @@ public:
   Retrier(const std::string &url, const DownloadOptions &options)
       : url_(url), policy_{std::max(1, options.max_attempts), options.initial_backoff_s} {}
 
-  int attempt() const { return attempt_; }
+  [[nodiscard]] int attempt() const { return attempt_; }
   void next() { ++attempt_; }
-  bool exhausted() const { return attempt_ >= policy_.max_attempts; }
+  [[nodiscard]] bool exhausted() const { return attempt_ >= policy_.max_attempts; }
 
   [[noreturn]] void give_up(const std::string &reason) const {
     if (attempt_ > 1) {

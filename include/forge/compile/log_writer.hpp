@@ -78,7 +78,7 @@ private:
   void emit_line(std::string_view raw, std::chrono::milliseconds started);
   void emit(std::string_view processed);
   [[nodiscard]] std::size_t safe_cut(std::size_t want) const;
-  std::string redact(std::string text) const;
+  [[nodiscard]] std::string redact(std::string text) const;
 
   std::vector<std::string> secrets_;
   std::size_t head_cap_;

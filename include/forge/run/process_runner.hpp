@@ -94,7 +94,7 @@ private:
   struct Child;
   void reap(Child &child, int status, std::vector<JobOutcome> &out);
   // Whether a running child other than `c` was given `js`.
-  bool other_client_of(const std::shared_ptr<Jobserver> &js, const Child &c) const;
+  [[nodiscard]] bool other_client_of(const std::shared_ptr<Jobserver> &js, const Child &c) const;
   ChildCommand cmd_;
   std::map<uint64_t, std::unique_ptr<Child>> children_;
   int signal_read_ = -1;

@@ -67,8 +67,8 @@ private:
   void upload(const std::string &repository, const Blob &blob);
   std::string upload_chunks(const std::string &repository, const Blob &blob, std::string location);
   std::optional<uint64_t> upload_offset(const std::string &repository, std::string &location);
-  HttpRequest request(const std::string &method, const std::string &url) const;
-  std::string url(const std::string &repository, const std::string &rest) const;
+  [[nodiscard]] HttpRequest request(const std::string &method, const std::string &url) const;
+  [[nodiscard]] std::string url(const std::string &repository, const std::string &rest) const;
 
   OciClientOptions options_;
   HttpClient http_;
