@@ -291,7 +291,7 @@ std::optional<std::string> zlib_decompress(std::string_view data, std::size_t ma
     return std::nullopt;
   }
   std::string out;
-  std::string buf(64 * 1024, '\0');
+  std::string buf(std::size_t{64} * 1024, '\0');
   zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
   zs.avail_in = static_cast<uInt>(data.size());
   int rc = Z_OK;

@@ -103,7 +103,13 @@ std::string remap_flags(const std::vector<std::pair<std::string, std::string>> &
         std::any_of(to.begin(), to.end(), space)) {
       continue;
     }
-    out += (out.empty() ? "" : " ") + std::string("--remap-path-prefix=") + from + "=" + to;
+    if (!out.empty()) {
+      out += ' ';
+    }
+    out += "--remap-path-prefix=";
+    out += from;
+    out += '=';
+    out += to;
   }
   return out;
 }
@@ -218,7 +224,7 @@ std::string find_program(const std::string &program) {
   std::stringstream ss(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
   std::string dir;
   while (std::getline(ss, dir, ':')) {
-    const std::string cand = (dir.empty() ? "." : dir) + "/" + program;
+    std::string cand = (dir.empty() ? "." : dir) + "/" + program;
     if (::access(cand.c_str(), X_OK) == 0) {
       return cand;
     }
