@@ -36,9 +36,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr double kFallbackTick = 0.1;       // when a child has no pidfd (old kernel)
-constexpr double kKillMargin = 5;           // after the children's own grace period
-constexpr std::size_t kLogTail = 64 * 1024; // of the child's log, searched for its error line
+constexpr double kFallbackTick = 0.1;                    // when a child has no pidfd (old kernel)
+constexpr double kKillMargin = 5;                        // after the children's own grace period
+constexpr std::size_t kLogTail = std::size_t{64} * 1024; // of the child's log, searched for its error line
 
 std::atomic<int> g_signal_pipe{-1};
 std::atomic<bool> g_interrupted{false};
