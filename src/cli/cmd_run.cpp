@@ -12,6 +12,7 @@
 #include "forge/run/run_status.hpp"
 #include "forge/run/scheduler.hpp"
 #include "forge/util/progress.hpp"
+#include "forge/util/self_exe.hpp"
 #include "forge/util/term.hpp"
 
 #include <fmt/format.h>
@@ -79,9 +80,7 @@ fs::path self_program(const std::string &worker) {
   if (!worker.empty()) {
     return fs::absolute(worker);
   }
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path("/proc/self/exe") : self;
+  return self_executable();
 }
 
 int run_action(const RunFlags &f) {

@@ -1,6 +1,7 @@
 // Why: the downloader (http.cpp) and the request client (http_request.cpp) drive libcurl the same way;
 // one copy of the plumbing keeps their error handling and retry rules from drifting apart.
 #pragma once
+#include "forge/util/ca_trust.hpp"
 #include "forge/util/error.hpp"
 
 #include <curl/curl.h>
@@ -32,6 +33,12 @@ void slist_append(Slist &list, const std::string &line);
 
 // Failures worth another try: name resolution, connects, cut or stalled transfers.
 bool is_transient(CURLcode rc);
+
+// Sets choose_ca_trust()'s choice for this process (computed once) on a handle, after curl_easy_reset.
+void apply_ca_trust(CURL *handle);
+
+// A hint to append to a TLS verification error: which variables choose the certificates.
+std::string_view ca_trust_hint(CURLcode rc);
 
 std::string lower(std::string_view text);
 std::string trim(std::string_view text);

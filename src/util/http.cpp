@@ -28,6 +28,8 @@
 namespace forge {
 namespace {
 
+using curl::apply_ca_trust;
+using curl::ca_trust_hint;
 using curl::is_transient;
 using curl::lower;
 using curl::set_opt;
@@ -300,6 +302,7 @@ void common_setup(CURL *handle, const std::string &url, const DownloadOptions &o
   set_opt(handle, CURLOPT_URL, url.c_str());
   set_opt(handle, CURLOPT_USERAGENT, user_agent.c_str());
   set_opt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  apply_ca_trust(handle);
   set_opt(handle, CURLOPT_NOSIGNAL, 1L);
   set_opt(handle, CURLOPT_FOLLOWLOCATION, 1L);
   set_opt(handle, CURLOPT_MAXREDIRS, kMaxRedirects);
@@ -328,6 +331,7 @@ std::string curl_reason(CURLcode rc, const char *error_buffer) {
   while (!text.empty() && (text.back() == '.' || text.back() == '\n')) {
     text.pop_back();
   }
+  text += ca_trust_hint(rc);
   return text;
 }
 

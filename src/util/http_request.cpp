@@ -21,6 +21,8 @@
 namespace forge {
 namespace {
 
+using curl::apply_ca_trust;
+using curl::ca_trust_hint;
 using curl::is_transient;
 using curl::lower;
 using curl::set_opt;
@@ -178,6 +180,7 @@ HttpResult HttpClient::perform(const HttpRequest &request) {
   set_opt(handle, CURLOPT_URL, request.url.c_str());
   set_opt(handle, CURLOPT_USERAGENT, user_agent.c_str());
   set_opt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  apply_ca_trust(handle);
   set_opt(handle, CURLOPT_NOSIGNAL, 1L);
   set_opt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
   set_opt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -223,7 +226,7 @@ HttpResult HttpClient::perform(const HttpRequest &request) {
     if (text.empty()) {
       text = curl_easy_strerror(rc);
     }
-    result.error = text;
+    result.error = text + std::string(ca_trust_hint(rc));
     result.transient = is_transient(rc);
     return result;
   }
