@@ -115,7 +115,8 @@ void add_build(CLI::App &app, Action &action) {
   cmd->add_option("crate", f->spec, "CRATE or CRATE@VERSION")->required();
   cmd->add_option("--target", f->targets,
                   "x86_64, aarch64, riscv64, loongarch64 (the *-linux-musl triples), all, or a rustc triple; "
-                  "repeatable (default: x86_64)");
+                  "repeatable or comma-separated (default: x86_64)")
+      ->delimiter(',');
   cmd->add_option("--builder", f->builder, "auto, cross, zigbuild or cargo")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "cross", "zigbuild", "cargo"}));

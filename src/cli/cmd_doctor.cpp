@@ -34,7 +34,8 @@ void add_doctor(CLI::App &app, Action &action) {
       "container engines, zig, linkers, free disk, whether the bwrap sandbox works, and the builder `auto` "
       "picks per target (exit 9 when no target can build)");
   cmd->add_option("--target", f->targets,
-                  "Targets to plan, as for build (default: all = the four musl targets)");
+                  "Targets to plan, as for build (default: all = the four musl targets)")
+      ->delimiter(',');
   cmd->add_option("--toolchain", f->toolchain, "rustup toolchain the build would use; empty for none")
       ->capture_default_str();
   cmd->add_option("--cargo", f->cargo, "cargo program the build would use")->capture_default_str();

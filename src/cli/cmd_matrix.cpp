@@ -66,7 +66,8 @@ void add_matrix(CLI::App &app, Action &action) {
   cmd->add_option("--queue", f->queue, "queue.json")->capture_default_str();
   cmd->add_option("--built", f->built,
                   "CRATES_BUILT.json of the index: what is already done, and past durations");
-  cmd->add_option("--target", f->targets, "Targets, as forge run takes them; repeatable (default: x86_64)");
+  cmd->add_option("--target", f->targets, "Targets, as forge run takes them; repeatable (default: x86_64)")
+      ->delimiter(',');
   auto *shards = cmd->add_option("--shards", f->shards, "Exactly this many shards (at most one per crate)")
                      ->check(CLI::PositiveNumber);
   auto *max_jobs =

@@ -255,6 +255,7 @@ void add_run(CLI::App &app, Action &action) {
   // One value per --target (repeat the flag): a vector option that takes all it sees would also swallow the
   // `--` before the build arguments.
   cmd->add_option("--target", f->targets, "Targets as forge build takes them; repeatable (default: x86_64)")
+      ->delimiter(',')
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
