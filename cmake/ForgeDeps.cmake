@@ -15,13 +15,15 @@ pkg_check_modules(ISAL IMPORTED_TARGET libisal)
 pkg_check_modules(BLAKE3 IMPORTED_TARGET libblake3)
 
 # forge_dep(<name> <targets>...): forge_dep_<name>, through which the stage libraries link a library.
-# A target with the property FORGE_STATIC_DEPS (the bundle's forge, src/bundle/) does not get the shared
-# library from here: it links the static archives instead (cmake/ForgeBundle.cmake), so the normal build
-# and the bundle share every object file. Compiling against it is the same either way.
+# A target with the property FORGE_STATIC_DEPS (the bundle's forge, src/bundle/) gets forge_bundle_deps
+# instead of the shared library: the static archives (cmake/ForgeBundle.cmake), placed after every stage
+# library that needs them. So the normal build and the bundle share every object file; compiling against
+# the library is the same either way.
 function(forge_dep name)
   add_library(forge_dep_${name} INTERFACE)
   foreach(target ${ARGN})
-    target_link_libraries(forge_dep_${name} INTERFACE "$<$<NOT:$<BOOL:$<TARGET_PROPERTY:FORGE_STATIC_DEPS>>>:${target}>")
+    target_link_libraries(forge_dep_${name} INTERFACE
+      "$<IF:$<BOOL:$<TARGET_PROPERTY:FORGE_STATIC_DEPS>>,forge_bundle_deps,${target}>")
   endforeach()
 endfunction()
 

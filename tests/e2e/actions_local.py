@@ -260,8 +260,9 @@ class LocalRunner:
         self.work, self.origin, self.action_dir = Path(work), Path(origin), Path(action_dir)
         self.vars, self.secrets, self.base_env = dict(vars or {}), dict(secrets or {}), dict(env or {})
         self.repository, self.step_timeout = repository, step_timeout
-        self.artifacts, self.caches = self.work / "artifacts", self.work / "caches"
+        self.caches = self.work / "caches"
         self.caches.mkdir(parents=True, exist_ok=True)
+        self.artifacts = None  # work/artifacts/<run id>: artifacts belong to one workflow run
         self.run_count = 0
 
     # -- workflow and jobs ----------------------------------------------------------------------------------
@@ -271,6 +272,7 @@ class LocalRunner:
             self.run_count += 1
             run = WorkflowRun(1000 + self.run_count)
             self.attempt = 1
+            self.artifacts = self.work / "artifacts" / str(run.run_id)
         else:
             run = rerun
             self.attempt = getattr(self, "attempt", 1) + 1
@@ -538,7 +540,9 @@ class LocalRunner:
         name = with_.get("name") or "artifact"
         dest = self.artifacts / name
         if dest.exists():
-            raise StepFailed(f"an artifact named {name} already exists in this run")
+            if with_.get("overwrite") != "true":
+                raise StepFailed(f"an artifact named {name} already exists in this run")
+            shutil.rmtree(dest)
         hits = self._files(with_.get("path", ""), jr.workspace)
         files = [f for h in hits for f in ([h] if h.is_file() else sorted(p for p in h.rglob("*") if p.is_file()))]
         if not files:

@@ -42,7 +42,8 @@ class EmptyRoot:
     """bwrap with a root of its own: the bundle at /forge, /proc, /dev, a writable /work, given binds."""
 
     def __init__(self, bundle_dir, work):
-        if shutil.which("bwrap") is None:
+        self.bwrap = shutil.which("bwrap")
+        if self.bwrap is None:
             raise SkipTest("bwrap is not installed (scripts/deps.sh test)")
         self.bundle, self.work = bundle_dir, work
         work.mkdir(parents=True, exist_ok=True)
@@ -51,7 +52,7 @@ class EmptyRoot:
             raise SkipTest(f"bwrap cannot make a sandbox here: {p.stderr.strip()}")
 
     def run(self, *args, binds=(), env=None, timeout=300):
-        argv = ["bwrap", "--tmpfs", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        argv = [self.bwrap, "--tmpfs", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
                 "--ro-bind", str(self.bundle), "/forge", "--bind", str(self.work), "/work", "--chdir", "/work",
                 "--die-with-parent"]
         for src, dest in binds:
@@ -126,7 +127,14 @@ class _TlsServer:
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
                         str(self.cert), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
                         "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-        handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(root_dir))  # noqa: E731
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *a):
+                super().__init__(*a, directory=str(root_dir))
+
+            def log_message(self, *args):
+                pass
+
+        handler = Quiet
         self.httpd = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(str(self.cert), str(key))
@@ -147,14 +155,14 @@ def test_https_certificates(tmp):
     try:
         url = f"https://127.0.0.1:{srv.port}/db-dump.tar.gz"
         common = ["ingest", "--dump", url, "--since", "2025-01-01", "--download-attempts", "1"]
-        r = root.run(*common, "--out", "/work/a", env={"SSL_CERT_FILE": "/certs/ca.pem"},
+        r = root.run(*common, "--out", "/work/a", env={"SSL_CERT_FILE": "/certs/ca.pem", "HOME": "/work/home-a"},
                      binds=[(srv.cert, "/certs/ca.pem")])
         check(r.code == 0 and (tmp / "work" / "a" / "queue.json").exists(), "HTTPS with SSL_CERT_FILE", r)
-        r = root.run(*common, "--out", "/work/b", binds=[(srv.cert, "/etc/ssl/certs/ca-certificates.crt")])
+        r = root.run(*common, "--out", "/work/b", env={"HOME": "/work/home-b"}, binds=[(srv.cert, "/etc/ssl/certs/ca-certificates.crt")])
         check(r.code == 0, "HTTPS with the system's CA bundle where Debian keeps it", r)
-        r = root.run(*common, "--out", "/work/c", binds=[(srv.cert, "/etc/pki/tls/certs/ca-bundle.crt")])
+        r = root.run(*common, "--out", "/work/c", env={"HOME": "/work/home-c"}, binds=[(srv.cert, "/etc/pki/tls/certs/ca-bundle.crt")])
         check(r.code == 0, "HTTPS with the CA bundle where Fedora keeps it", r)
-        r = root.run(*common, "--out", "/work/d")
+        r = root.run(*common, "--out", "/work/d", env={"HOME": "/work/home-d"})
         check(r.code == 5 and "SSL_CERT_FILE" in r.err and url in r.err,
               "without any trusted certificate the download fails, naming the URL and SSL_CERT_FILE", r)
         check(not (tmp / "work" / "d" / "queue.json").exists(), "and writes nothing", r)
