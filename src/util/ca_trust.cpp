@@ -21,9 +21,9 @@ CaTrust choose_ca_trust(const std::function<const char *(const char *)> &env,
     return {};
   }
   // Debian/Ubuntu/Arch/Gentoo, Fedora/RHEL, openSUSE, RHEL's extracted trust, Alpine/BSD-style.
-  for (const char *file : {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-                           "/etc/ssl/ca-bundle.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-                           "/etc/ssl/cert.pem"}) {
+  for (const char *file :
+       {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem",
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/cert.pem"}) {
     if (exists(file)) {
       return {file, {}};
     }

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <unistd.h>
 #include <mutex>
+#include <unistd.h>
 
 namespace forge::curl {
 
@@ -32,7 +32,8 @@ void apply_ca_trust(CURL *handle) {
     const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
     const auto exists = [](const std::string &path) { return ::access(path.c_str(), R_OK) == 0; };
     return choose_ca_trust([](const char *name) { return std::getenv(name); }, exists,
-                           info->cainfo != nullptr ? info->cainfo : "", info->capath != nullptr ? info->capath : "");
+                           info->cainfo != nullptr ? info->cainfo : "",
+                           info->capath != nullptr ? info->capath : "");
   }();
   if (!trust.file.empty()) {
     set_opt(handle, CURLOPT_CAINFO, trust.file.c_str());

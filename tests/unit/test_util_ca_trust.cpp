@@ -54,7 +54,8 @@ TEST(UtilCaTrust, BuiltInBundleThatExistsIsLeftAlone) {
 }
 
 TEST(UtilCaTrust, FedoraAndOpenSuseBundlesAreFound) {
-  EXPECT_EQ((Machine{{}, {"/etc/pki/tls/certs/ca-bundle.crt"}}.choose().file), "/etc/pki/tls/certs/ca-bundle.crt");
+  EXPECT_EQ((Machine{{}, {"/etc/pki/tls/certs/ca-bundle.crt"}}.choose().file),
+            "/etc/pki/tls/certs/ca-bundle.crt");
   EXPECT_EQ((Machine{{}, {"/etc/ssl/ca-bundle.pem"}}.choose().file), "/etc/ssl/ca-bundle.pem");
   EXPECT_EQ((Machine{{}, {"/etc/ssl/cert.pem"}}.choose().file), "/etc/ssl/cert.pem");
 }
