@@ -3,6 +3,7 @@
 #include "forge/compile/build_job.hpp"
 #include "forge/run/process_runner.hpp"
 #include "forge/util/term.hpp"
+#include "forge/util/time.hpp"
 
 #include <fmt/format.h>
 #include <sys/prctl.h>
@@ -210,17 +211,18 @@ void add_build(CLI::App &app, Action &action) {
       const BuildOutcome out = run_build(to_request(*f));
       if (!ui().quiet()) {
         for (const auto &t : out.targets) {
-          if (t.built) {
+          const BuildResult &r = t.result;
+          if (r.built()) {
             std::vector<std::string> names;
-            for (const auto &e : t.executables) {
+            for (const auto &e : r.executables) {
               names.push_back(e.name);
             }
             fmt::print("{} {} {} [{}]: built {} ({})\n", ui().color_out ? "\x1b[32m✓\x1b[0m" : "✓", out.crate,
                        out.version, t.target.host, fmt::join(names, ", "), t.dir.string());
           } else {
             fmt::print("{} {} {} [{}]: {}: {} ({})\n", ui().color_out ? "\x1b[31m✗\x1b[0m" : "✗", out.crate,
-                       out.version, t.target.host, t.failure->reason, t.failure->details,
-                       (t.dir / "build.log").string());
+                       out.version, t.target.host, to_string(r.failure->reason), r.failure->details,
+                       (t.dir / r.log).string());
           }
         }
       }

@@ -6,6 +6,7 @@
 #include "forge/ship/matrix.hpp"
 #include "forge/util/progress.hpp"
 #include "forge/util/term.hpp"
+#include "forge/util/time.hpp"
 
 #include <fmt/format.h>
 

@@ -14,6 +14,7 @@
 #include "forge/util/progress.hpp"
 #include "forge/util/self_exe.hpp"
 #include "forge/util/term.hpp"
+#include "forge/util/time.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -55,12 +56,6 @@ struct RunFlags {
 
 double seconds_of(const std::string &text) {
   return static_cast<double>(parse_duration(text).count()) / 1000.0;
-}
-
-int64_t now_micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // Options that forge run sets on every child itself: giving them after `--` would contradict it.
@@ -136,7 +131,7 @@ int run_action(const RunFlags &f) {
   }
   info.planned = plan.size();
   info.plan = fingerprint;
-  info.started_at = pg::format_rfc3339(now_micros());
+  info.started_at = format_rfc3339(now_micros());
   info.state = "running";
   write_run_info(out, info);
 
@@ -214,7 +209,7 @@ int run_action(const RunFlags &f) {
   fold_run_dir(agg, out, final_journal, false);
   agg.queue = info.queue;
   write_aggregates(out, agg, false);
-  info.finished_at = pg::format_rfc3339(now_micros());
+  info.finished_at = format_rfc3339(now_micros());
   info.state = summary.interrupted ? "interrupted" : (!summary.stop_error.empty() ? "stopped" : "complete");
   write_run_info(out, info);
 

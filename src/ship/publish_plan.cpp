@@ -1,5 +1,6 @@
 // Why: only what `forge build` verified may be published, and it must still be what was verified: the plan
 // re-reads result.json and re-hashes every executable before a single request goes to the registry.
+#include "forge/compile/build_result.hpp"
 #include "forge/hash/blake3.hpp"
 #include "forge/metadata/soar.hpp"
 #include "forge/ship/oci_naming.hpp"
@@ -52,20 +53,6 @@ ordered_json read_json(const fs::path &path) {
   }
 }
 
-std::string string_at(const ordered_json &json, const char *key, const fs::path &where) {
-  const auto it = json.find(key);
-  if (it == json.end() || !it->is_string() || it->get<std::string>().empty()) {
-    fail(ExitCode::data, "{}: '{}' is missing or not a string", where.string(), key);
-  }
-  return it->get<std::string>();
-}
-
-// A file name from result.json becomes a path under `dir`: it must stay there.
-bool is_plain_file_name(const std::string &name) {
-  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
-         name.find('\0') == std::string::npos;
-}
-
 fs::path required_file(const fs::path &dir, const std::string &name) {
   const fs::path path = dir / name;
   std::error_code ec;
@@ -75,21 +62,26 @@ fs::path required_file(const fs::path &dir, const std::string &name) {
   return path;
 }
 
-PublishItem plan_item(const PublishRequest &req, const fs::path &dir, const std::string &crate,
-                      const std::string &version, const std::string &host, const ordered_json &exe) {
+PublishItem plan_item(const PublishRequest &req, const fs::path &dir, const BuildResult &result,
+                      const ExecutableRecord &exe) {
   const fs::path result_path = dir / "result.json";
+  const std::string &crate = result.crate;
+  const std::string &version = result.version;
   PublishItem item;
   item.dir = dir;
   item.crate = crate;
   item.version = version;
-  item.host = host;
-  item.exe = string_at(exe, "name", result_path);
-  item.bsum = lowercase(string_at(exe, "bsum", result_path));
-  if (!is_plain_file_name(item.exe)) {
+  item.host = result.host;
+  item.exe = exe.name;
+  item.bsum = lowercase(exe.bsum);
+  if (item.exe.empty() || item.bsum.empty()) {
+    fail(ExitCode::data, "{}: an executable without a name or bsum", result_path.string());
+  }
+  if (!is_path_component(item.exe)) {
     fail(ExitCode::data, "{}: executable name '{}' is not a plain file name", result_path.string(), item.exe);
   }
   item.repository = oci_repository_path(req.name_space, crate, item.exe);
-  item.tag = oci_tag(version, host);
+  item.tag = oci_tag(version, result.host);
   if (!is_valid_repository_path(item.repository)) {
     fail(ExitCode::usage, "cannot publish {} {}: '{}' is not a valid OCI repository name", crate, item.exe,
          item.repository);
@@ -224,32 +216,29 @@ std::vector<PublishItem> plan_publish(const PublishRequest &req) {
         if (!fs::is_regular_file(result_path, ec)) {
           continue;
         }
-        const ordered_json result = read_json(result_path);
-        if (!result.is_object() || string_or(result, "format") != "forge-result/1") {
+        const auto result = build_result_from_json(read_json(result_path));
+        if (!result) {
           fail(ExitCode::data, "{} is not a forge-result/1 file", result_path.string());
         }
-        const std::string crate = string_at(result, "crate", result_path);
-        if (!only.empty() && only.count(crate_key(crate)) == 0) {
+        if (!only.empty() && only.count(crate_key(result->crate)) == 0) {
           continue;
         }
-        found.insert(crate_key(crate));
-        const std::string version = string_at(result, "version", result_path);
-        const std::string host = string_at(result, "host", result_path);
-        if (string_or(result, "status") != "built") {
-          spdlog::debug("{} {} [{}]: not built, nothing to publish", crate, version, host);
+        found.insert(crate_key(result->crate));
+        if (!result->built()) {
+          spdlog::debug("{} {} [{}]: not built, nothing to publish", result->crate, result->version,
+                        result->host);
           continue;
         }
-        const auto exes = result.find("executables");
-        if (exes == result.end() || !exes->is_array()) {
+        if (result->executables.empty()) {
           fail(ExitCode::data, "{}: 'executables' is missing", result_path.string());
         }
-        for (const auto &exe : *exes) {
-          if (!exe.is_object() || !bool_or(exe, "static", false)) {
-            spdlog::warn("{} {} [{}]: {} is not static: not published", crate, version, host,
-                         string_or(exe, "name", "?"));
+        for (const auto &exe : result->executables) {
+          if (!exe.is_static) {
+            spdlog::warn("{} {} [{}]: {} is not static: not published", result->crate, result->version,
+                         result->host, exe.name.empty() ? "?" : exe.name);
             continue;
           }
-          items.push_back(plan_item(req, dir, crate, version, host, exe));
+          items.push_back(plan_item(req, dir, *result, exe));
         }
       }
     }

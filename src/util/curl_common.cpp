@@ -1,5 +1,7 @@
 #include "util/curl_common.hpp"
 
+#include "forge/version.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -27,6 +29,9 @@ void slist_append(Slist &list, const std::string &line) {
   list.reset(next);
 }
 
+namespace {
+
+// choose_ca_trust()'s choice for this process (computed once), set on every transfer.
 void apply_ca_trust(CURL *handle) {
   static const CaTrust trust = [] {
     const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
@@ -42,6 +47,8 @@ void apply_ca_trust(CURL *handle) {
     set_opt(handle, CURLOPT_CAPATH, trust.dir.c_str());
   }
 }
+
+} // namespace
 
 std::string_view ca_trust_hint(CURLcode rc) {
   switch (rc) {
@@ -91,6 +98,28 @@ std::string trim(std::string_view text) {
   }
   const auto last = text.find_last_not_of(" \t\r\n");
   return std::string(text.substr(first, last - first + 1));
+}
+
+void set_transfer_options(CURL *handle, const std::string &url, char *error_buffer, const char *protocols,
+                          long connect_timeout_s, long low_speed_time_s, Callback on_header,
+                          Callback on_write, void *data) {
+  static const std::string user_agent = std::string("forge/") + kVersion;
+  constexpr long kLowSpeedLimit = 1024; // bytes/s
+  set_opt(handle, CURLOPT_URL, url.c_str());
+  set_opt(handle, CURLOPT_USERAGENT, user_agent.c_str());
+  set_opt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  apply_ca_trust(handle);
+  set_opt(handle, CURLOPT_NOSIGNAL, 1L);
+  set_opt(handle, CURLOPT_PROTOCOLS_STR, protocols);
+  set_opt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  set_opt(handle, CURLOPT_CONNECTTIMEOUT, connect_timeout_s);
+  set_opt(handle, CURLOPT_LOW_SPEED_LIMIT, kLowSpeedLimit);
+  set_opt(handle, CURLOPT_LOW_SPEED_TIME, low_speed_time_s);
+  set_opt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
+  set_opt(handle, CURLOPT_HEADERFUNCTION, on_header);
+  set_opt(handle, CURLOPT_HEADERDATA, data);
+  set_opt(handle, CURLOPT_WRITEFUNCTION, on_write);
+  set_opt(handle, CURLOPT_WRITEDATA, data);
 }
 
 } // namespace forge::curl

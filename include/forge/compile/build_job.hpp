@@ -1,8 +1,8 @@
 // Why: `forge build` as a library call: one crate, several targets, each ending in verified executables with
 // metadata or a result.json that says precisely why not. A failed build is a value, not an exception.
 #pragma once
+#include "forge/compile/build_result.hpp"
 #include "forge/compile/builder.hpp"
-#include "forge/compile/classify.hpp"
 #include "forge/compile/crate_source.hpp"
 #include "forge/compile/sandbox.hpp"
 #include "forge/compile/target.hpp"
@@ -17,7 +17,6 @@
 
 namespace forge {
 
-inline constexpr const char *kResultFormat = "forge-result/1";
 inline constexpr const char *kDefaultIndexUrl = "https://index.crates.io/";
 
 struct BuildRequest {
@@ -43,20 +42,10 @@ struct BuildRequest {
   SoarNaming naming;
 };
 
-struct ExecutableInfo {
-  std::string name;
-  uint64_t size = 0;
-  std::string bsum, shasum;
-  bool is_static = false;
-};
-
 struct TargetOutcome {
   Target target;
-  bool built = false;
-  std::optional<Failure> failure;
   std::filesystem::path dir; // <out>/<host>/<crate>/<version>
-  std::vector<ExecutableInfo> executables;
-  std::vector<std::string> missing_bins; // declared [[bin]]s the successful build did not produce
+  BuildResult result;        // as written to <dir>/result.json
 };
 
 struct BuildOutcome {
@@ -68,8 +57,5 @@ struct BuildOutcome {
 };
 
 BuildOutcome run_build(const BuildRequest &request);
-
-// "30m", "90s", "1h30m", "1800" (seconds) -> milliseconds; throws Error(usage).
-std::chrono::milliseconds parse_duration(const std::string &text);
 
 } // namespace forge
