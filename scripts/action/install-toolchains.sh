@@ -70,7 +70,7 @@ zigbuild)
   if ! command -v cargo-zigbuild >/dev/null; then
     echo "forge action: installing cargo-zigbuild $FORGE_ZIGBUILD_VERSION with zig (PyPI)"
     python3 -m venv "$RUNNER_TEMP/zigbuild"
-    "$RUNNER_TEMP/zigbuild/bin/pip" install --quiet "cargo-zigbuild==$FORGE_ZIGBUILD_VERSION" ziglang
+    "$RUNNER_TEMP/zigbuild/bin/pip" install --quiet "cargo-zigbuild==$FORGE_ZIGBUILD_VERSION" # its wheel depends on ziglang (zig)
     echo "$RUNNER_TEMP/zigbuild/bin" >> "$GITHUB_PATH"
   fi
   ;;
