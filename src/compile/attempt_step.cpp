@@ -89,6 +89,10 @@ AttemptRun run_attempt(const StepEnv &env, SandboxLayout *sandbox, const fs::pat
   fs::remove_all(artifact_dir, ec);
   BuilderSettings settings = req.settings;
   settings.offline = settings.offline || offline;
+  if (req.supply.reproducible) {
+    settings.remap_path_prefixes = reproducible_remaps(env.build_dir, host_cargo_home());
+    settings.source_date_epoch = env.ctx.source_date_epoch;
+  }
   AttemptRun run;
   run.invocation = make_invocation(settings, env.target, plan.features, plan.locked, env.build_dir / "target",
                                    artifact_dir);

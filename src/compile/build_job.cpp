@@ -32,6 +32,7 @@ ResolvedCrate resolve_source(const BuildRequest &req, const DownloadOptions &dl)
         src.version = c->version;
         src.checksum = c->checksum;
         src.queued = *c;
+        src.published_at = c->published_at;
         spdlog::info("{} {}: version and checksum from {}", src.name, src.version, req.queue->string());
       } else {
         spdlog::info("{}: the queue has {}, but {} was asked for: using the index", req.crate, c->version,
@@ -51,6 +52,7 @@ ResolvedCrate resolve_source(const BuildRequest &req, const DownloadOptions &dl)
     src.name = pick->name;
     src.version = pick->vers;
     src.checksum = pick->cksum;
+    src.published_at = pick->pubtime;
   }
   if (dl_template.empty()) {
     const std::string config_url = join_url(req.index_url, "config.json");
@@ -112,7 +114,10 @@ BuildOutcome run_build(const BuildRequest &req) {
     spdlog::error("{}", e.what());
   }
 
-  JobContext ctx{effective, src, outcome.builder, crate_file, outcome.sandbox, probe};
+  JobContext ctx{effective, src, outcome.builder, crate_file, outcome.sandbox, probe, std::nullopt};
+  if (!early && req.supply.reproducible) {
+    ctx.source_date_epoch = crate_source_date_epoch(src.published_at, crate_file);
+  }
   for (const Target &t : req.targets) {
     TargetOutcome result = run_target(ctx, t, early);
     if (result.result.built()) {

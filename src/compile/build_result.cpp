@@ -107,8 +107,14 @@ Failure Failure::of(Reason reason, std::string details) {
 nlohmann::ordered_json to_json(const BuildResult &r) {
   json exes = json::array();
   for (const auto &e : r.executables) {
-    exes.push_back(json{
-        {"name", e.name}, {"size", e.size}, {"bsum", e.bsum}, {"shasum", e.shasum}, {"static", e.is_static}});
+    exes.push_back(json{{"name", e.name},
+                        {"size", e.size},
+                        {"bsum", e.bsum},
+                        {"shasum", e.shasum},
+                        {"static", e.is_static},
+                        {"auditable", e.auditable},
+                        {"sbom", string_or_null(e.sbom)},
+                        {"provenance", string_or_null(e.provenance)}});
   }
   json attempts = json::array();
   for (const auto &a : r.attempts) {
@@ -140,7 +146,12 @@ nlohmann::ordered_json to_json(const BuildResult &r) {
          {"duration_s", std::round(r.duration_s * 1000) / 1000},
          {"log", r.log},
          {"executables", exes},
-         {"attempts", attempts}};
+         {"attempts", attempts},
+         {"auditable", r.auditable},
+         {"auditable_details", string_or_null(r.auditable_details)},
+         {"source_date_epoch", r.source_date_epoch ? json(*r.source_date_epoch) : json(nullptr)},
+         {"reproducible", r.reproducible ? json(*r.reproducible) : json(nullptr)},
+         {"reproducible_details", string_or_null(r.reproducible_details)}};
   if (!r.missing_bins.empty()) {
     j["missing_bins"] = r.missing_bins;
   }
@@ -180,6 +191,15 @@ std::optional<BuildResult> build_result_from_json(const nlohmann::json &j) {
   r.duration_s = number_or(j, "duration_s", 0);
   r.log = string_or(j, "log", "build.log");
   r.missing_bins = strings_or_empty(j, "missing_bins");
+  r.auditable = bool_or(j, "auditable", false);
+  r.auditable_details = string_or(j, "auditable_details");
+  if (const auto sde = j.find("source_date_epoch"); sde != j.end() && sde->is_number_integer()) {
+    r.source_date_epoch = sde->get<int64_t>();
+  }
+  if (const auto rep = j.find("reproducible"); rep != j.end() && rep->is_boolean()) {
+    r.reproducible = rep->get<bool>();
+  }
+  r.reproducible_details = string_or(j, "reproducible_details");
   if (r.status == Status::failed) {
     Failure f;
     f.reason = parse_reason(string_or(j, "reason")).value_or(Reason::internal);
@@ -219,6 +239,9 @@ std::optional<BuildResult> build_result_from_json(const nlohmann::json &j) {
       e.bsum = string_or(x, "bsum");
       e.shasum = string_or(x, "shasum");
       e.is_static = bool_or(x, "static", false);
+      e.auditable = bool_or(x, "auditable", false);
+      e.sbom = string_or(x, "sbom");
+      e.provenance = string_or(x, "provenance");
       r.executables.push_back(std::move(e));
     }
   }

@@ -1,6 +1,7 @@
 // Why: only what is verified leaves the build: regular files (a sandboxed build could leave a symlink to a
 // host file), ELF programs for the target's machine, statically linked; each hashed once here.
 #include "forge/compile/elf.hpp"
+#include "forge/compile/supply_chain.hpp"
 #include "forge/hash/blake3.hpp"
 #include "forge/hash/sha256.hpp"
 #include "target_job.hpp"
@@ -10,7 +11,8 @@
 namespace forge {
 namespace fs = std::filesystem;
 
-Collected collect_executables(const fs::path &dir, const Target &target, const fs::path &staging) {
+Collected collect_executables(const fs::path &dir, const Target &target, const fs::path &staging,
+                              const DepGraph *graph, std::string *embed_error) {
   std::error_code ec;
   const uint16_t machine = elf_machine_for_triple(target.triple);
   std::vector<std::pair<fs::path, ElfInfo>> found;
@@ -34,6 +36,14 @@ Collected collect_executables(const fs::path &dir, const Target &target, const f
   for (const auto &[path, elf] : found) {
     ExecutableRecord info;
     info.name = path.filename().string();
+    if (graph != nullptr && elf.is_static()) {
+      // Before hashing: the hashes, CHECKSUM and SBOM describe the shipped bytes.
+      const EmbedResult embedded = embed_dep_list(path, *graph);
+      info.auditable = embedded.embedded;
+      if (!embedded.embedded && embed_error != nullptr) {
+        *embed_error = embedded.error;
+      }
+    }
     info.size = fs::file_size(path, ec);
     info.bsum = blake3_file_hex(path);
     info.shasum = sha256_file_hex(path);

@@ -9,7 +9,7 @@ namespace forge {
 namespace fs = std::filesystem;
 
 void write_package(const JobContext &ctx, const Target &target, const fs::path &staging,
-                   const Collected &collected, const PackageInfo &info) {
+                   const Collected &collected, const PackageInfo &info, const BuildResult &result) {
   std::error_code ec;
   std::string checksum_file;
   std::vector<std::string> names;
@@ -30,7 +30,7 @@ void write_package(const JobContext &ctx, const Target &target, const fs::path &
   }
   write_file_atomic(staging / "LICENSE", license_text);
   const std::string build_date = format_rfc3339(now_micros());
-  for (const auto &e : collected.executables) {
+  for (const auto &e : result.executables) {
     SoarInputs in;
     in.crate = ctx.src.name;
     in.version = ctx.src.version;
@@ -52,6 +52,8 @@ void write_package(const JobContext &ctx, const Target &target, const fs::path &
       in.downloads = q.downloads;
     }
     in.build_date = build_date;
+    in.has_sbom = !e.sbom.empty();
+    in.has_provenance = !e.provenance.empty();
     fill_github_build_info(in);
     write_file_atomic(staging / (e.name + ".json"), soar_record(in, ctx.req.naming).dump(2) + "\n");
     write_file_atomic(staging / (e.name + ".version"), ctx.src.version + "\n");

@@ -304,7 +304,9 @@ ProcessResult run_process(const ProcessSpec &spec) {
   SignalCapture capture; // before spawning, so that no signal is lost between spawn and the loop
   const uint64_t signals_at_start = g_signal_count.load();
   pid_t pid = 0;
-  if (int rc = spawn_in_own_group(program, spec.argv, spec.env, spec.cwd, child_out.get(), pid); rc != 0) {
+  if (int rc =
+          spawn_in_own_group(program, spec.argv, spec.env, spec.cwd, child_out.get(), pid, spec.stdout_path);
+      rc != 0) {
     return not_started("cannot run " + name + ": " + errno_text(rc));
   }
   child_out.reset(); // only the child (and its descendants) hold the write end now

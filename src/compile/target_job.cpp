@@ -3,11 +3,14 @@
 #include "target_job.hpp"
 
 #include "forge/compile/sandbox.hpp"
+#include "forge/hash/blake3.hpp"
 #include "forge/util/fs.hpp"
 #include "forge/util/time.hpp"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 namespace forge {
 namespace fs = std::filesystem;
@@ -92,6 +95,91 @@ std::optional<SandboxLayout> sandbox_step(const StepEnv &env, const fs::path &cr
   return layout;
 }
 
+// diffoscope (Debian's) shows every difference in depth; forge's own comparison already named the first.
+void run_diffoscope(const StepEnv &env, const fs::path &dir, const fs::path &a, const fs::path &b) {
+  const std::string program = find_program("diffoscope");
+  if (program.empty()) {
+    env.log.line("diffoscope is not installed: only forge's own section comparison");
+    return;
+  }
+  ProcessSpec spec;
+  spec.argv = {program, "--text", "-", "--max-text-report-size", "262144", a.string(), b.string()};
+  spec.env = make_environment({});
+  spec.timeout = std::chrono::minutes(10);
+  spec.grace = env.ctx.req.grace;
+  spec.log_path = dir / "diffoscope.log";
+  spec.log_cap_bytes = 1 << 20;
+  env.log.line("{}", fmt::join(spec.argv, " "));
+  run_process(spec);
+  env.log.append_file(spec.log_path);
+}
+
+// --verify-reproducible: the successful attempt once more, later and in another directory, from a fresh copy
+// of the .crate with the first build's Cargo.lock; the same list embedded; the executables compared.
+void verify_rebuild(const StepEnv &first, const AttemptPlan &plan, const LinkedCrates &linked,
+                    const DepGraph *graph, const std::vector<fs::path> &first_files, BuildResult &result) {
+  const fs::path dir = make_fresh_dir(fs::path(first.build_dir.string() + "-rebuild"), "build directory");
+  const StepEnv env{first.ctx, first.target, dir, first.log};
+  env.log.line("verify-reproducible: building again in {}", dir.string());
+  std::vector<fs::path> second;
+  std::string failed;
+  try {
+    auto unpacked = unpack_step(env);
+    if (!unpacked.ok()) {
+      failed = unpacked.failure().details;
+    } else {
+      const fs::path &crate_dir = unpacked.value().crate_dir;
+      if (!linked.lock_text.empty()) {
+        write_file_atomic(crate_dir / "Cargo.lock", linked.lock_text);
+      }
+      std::optional<SandboxLayout> sandbox = sandbox_step(env, crate_dir);
+      const AttemptRun run =
+          run_attempt(env, sandbox ? &*sandbox : nullptr, crate_dir, plan,
+                      static_cast<int>(result.attempts.size()) + 1, first.ctx.builder != "cross");
+      if (run.failure) {
+        failed = fmt::format("{}: {}", to_string(run.failure->reason), run.failure->details);
+      }
+      std::error_code ec;
+      for (size_t i = 0; i < first_files.size() && failed.empty(); ++i) {
+        const fs::path p = run.invocation.collect_dir / first_files[i].filename();
+        if (fs::is_regular_file(fs::symlink_status(p, ec))) {
+          if (result.executables[i].auditable && graph != nullptr) {
+            embed_dep_list(p, *graph);
+          }
+          second.push_back(p);
+        }
+      }
+    }
+  } catch (const Error &e) {
+    failed = e.what();
+  }
+  RebuildComparison c;
+  if (!failed.empty()) {
+    c.details = "the second build failed: " + failed;
+  } else {
+    c = compare_rebuild(first_files, second);
+  }
+  result.reproducible = c.reproducible;
+  result.reproducible_details = c.details;
+  if (c.reproducible) {
+    env.log.line("reproducible: the second build's {} executable(s) are identical", first_files.size());
+  } else {
+    env.log.line("not reproducible: {}", c.details);
+    spdlog::warn("{} {} [{}]: not reproducible: {}", env.ctx.src.name, env.ctx.src.version, env.target.triple,
+                 c.details);
+    for (size_t i = 0; i < first_files.size() && i < second.size() && failed.empty(); ++i) {
+      if (blake3_file_hex(first_files[i]) != blake3_file_hex(second[i])) {
+        run_diffoscope(env, dir, first_files[i], second[i]);
+        break;
+      }
+    }
+  }
+  if (!env.ctx.req.keep_build_dir) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+}
+
 // Everything from the unpacked crate to the packaged executables; fills `result` as it goes.
 std::optional<Failure> build_steps(const StepEnv &env, const fs::path &staging, BuildResult &result) {
   auto unpacked = unpack_step(env);
@@ -118,11 +206,17 @@ std::optional<Failure> build_steps(const StepEnv &env, const fs::path &staging, 
     }
     locked = true; // the build uses exactly the Cargo.lock the fetch left: --locked --offline (= --frozen)
   }
+  auto resolved = resolve_linked_crates(env, crate_dir, locked, two_phase);
+  if (!resolved.ok()) {
+    return resolved.failure();
+  }
+  const LinkedCrates &linked = resolved.value();
   std::optional<SandboxLayout> sandbox = sandbox_step(env, crate_dir);
 
   const FeatureMode mode = env.ctx.req.features;
   std::optional<AttemptPlan> plan = first_attempt(mode, locked);
   std::optional<BuildInvocation> good;
+  std::optional<AttemptPlan> good_plan;
   std::optional<Failure> failure;
   for (int number = 1; plan; ++number) {
     if (!plan->note.empty()) {
@@ -136,6 +230,7 @@ std::optional<Failure> build_steps(const StepEnv &env, const fs::path &staging, 
                       run.failure ? std::string(to_string(run.failure->reason)) : "built", run.seconds});
     if (!run.failure) {
       good = std::move(run.invocation);
+      good_plan = *plan;
       failure.reset();
       break;
     }
@@ -148,10 +243,31 @@ std::optional<Failure> build_steps(const StepEnv &env, const fs::path &staging, 
   if (failure) {
     return failure;
   }
-  const Collected collected = collect_executables(good->collect_dir, env.target, staging);
+  // The list of the attempt that linked the executables; none when that attempt re-resolved the lock.
+  std::string graph_error;
+  const DepGraph *graph = nullptr;
+  if (const auto it = linked.graphs.find(good_plan->features); it != linked.graphs.end()) {
+    graph = it->second.graph ? &*it->second.graph : nullptr;
+    graph_error = it->second.error;
+  }
+  if (graph != nullptr && good_plan->locked != linked.locked) {
+    graph = nullptr;
+    graph_error = "the build re-resolved its dependencies without the shipped Cargo.lock";
+  }
+  const bool embed = env.ctx.req.supply.auditable;
+  const Collected collected =
+      collect_executables(good->collect_dir, env.target, staging, embed ? graph : nullptr, &graph_error);
   result.executables = collected.executables;
   if (collected.failure) {
     return collected.failure;
+  }
+  result.auditable = std::all_of(result.executables.begin(), result.executables.end(),
+                                 [](const ExecutableRecord &e) { return e.auditable; });
+  if (!result.auditable) {
+    result.auditable_details = !embed                ? "turned off (--no-auditable)"
+                               : graph_error.empty() ? "no dependency list"
+                                                     : graph_error;
+    env.log.line("the executables carry no dependency list: {}", result.auditable_details);
   }
   // Typically a feature-gated tool lost when --all-features failed and default features built: the
   // package is still published, but the maintainer should know what it lacks.
@@ -163,7 +279,20 @@ std::optional<Failure> build_steps(const StepEnv &env, const fs::path &staging, 
   for (const auto &m : result.missing_bins) {
     env.log.line("declared [[bin]] {} was not built", m);
   }
-  write_package(env.ctx, env.target, staging, collected, package);
+  AttestInputs attest;
+  attest.graph = graph;
+  attest.rustc_version = linked.rustc_version;
+  attest.license = package.license;
+  for (const auto &[key, value] : good->env) {
+    if (key == "RUSTFLAGS") {
+      attest.rustflags = value;
+    }
+  }
+  write_attestations(env.ctx, staging, result, attest);
+  write_package(env.ctx, env.target, staging, collected, package, result);
+  if (env.ctx.req.supply.verify_reproducible) {
+    verify_rebuild(env, *good_plan, linked, graph, collected.files, result);
+  }
   return std::nullopt;
 }
 
@@ -182,6 +311,9 @@ TargetOutcome run_target(const JobContext &ctx, const Target &target, const std:
   result.sandbox = ctx.sandbox.name();
   result.sandbox_reason = ctx.sandbox.reason;
   result.started_at = format_rfc3339(now_micros());
+  if (req.supply.reproducible) {
+    result.source_date_epoch = ctx.source_date_epoch;
+  }
   const auto start = std::chrono::steady_clock::now();
 
   out.dir = req.out / target.host / ctx.src.name / ctx.src.version;

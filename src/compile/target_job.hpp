@@ -7,12 +7,14 @@
 #include "forge/compile/builder.hpp"
 #include "forge/compile/manifest.hpp"
 #include "forge/compile/subprocess.hpp"
+#include "forge/compile/supply_chain.hpp"
 #include "forge/queue/queue.hpp"
 
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -37,6 +39,7 @@ private:
 struct ResolvedCrate {
   std::string name, version, checksum, url;
   std::optional<QueuedCrate> queued;
+  std::optional<std::string> published_at; // RFC 3339: the queue's, else the index entry's pubtime
 };
 
 struct JobContext {
@@ -46,6 +49,7 @@ struct JobContext {
   std::filesystem::path crate_file;
   SandboxChoice sandbox;
   SandboxProbe probe;
+  std::optional<int64_t> source_date_epoch; // the crate's (supply_chain.hpp), for every target's build
 };
 
 // build.log: forge's own lines ("forge: ...") interleaved with each process's log.
@@ -93,16 +97,39 @@ struct AttemptRun {
 AttemptRun run_attempt(const StepEnv &env, SandboxLayout *sandbox, const std::filesystem::path &crate_dir,
                        const AttemptPlan &plan, int number, bool offline);
 
+// Host side, after the fetch and before any crate code ran: what each feature set the ladder may try links
+// (cargo tree), the Cargo.lock it was read from, and `rustc -vV`. Failures are values (no list), logged.
+struct LinkedCrates {
+  std::map<FeatureSet, DepGraphResult> graphs;
+  bool locked = false;   // the lock mode they were resolved with: an attempt that changed it has no list
+  std::string lock_text; // Cargo.lock after the fetch, for --verify-reproducible's second build
+  std::string rustc_version;
+};
+Expected<LinkedCrates> resolve_linked_crates(const StepEnv &env, const std::filesystem::path &crate_dir,
+                                             bool locked, bool offline);
+
 // The executables of a successful attempt in `dir`: regular ELF programs for the target's machine, hashed.
 // Dynamic ones are copied to `<staging>/not-static/` for inspection and fail the job as not-static; the
-// executables found are listed even then, for result.json.
+// executables found are listed even then, for result.json. With `graph`, each static one gets the linked
+// crates embedded (.dep-v0) before it is hashed; `embed_error` says why one could not.
 struct Collected {
   std::vector<std::filesystem::path> files; // in the order of `executables`
   std::vector<ExecutableRecord> executables;
   std::optional<Failure> failure;
 };
 Collected collect_executables(const std::filesystem::path &dir, const Target &target,
-                              const std::filesystem::path &staging);
+                              const std::filesystem::path &staging, const DepGraph *graph = nullptr,
+                              std::string *embed_error = nullptr);
+
+// <exe>.cdx.json and <exe>.intoto.json in `staging` for every executable of `result` (as the settings ask),
+// naming them in result.executables.
+struct AttestInputs {
+  const DepGraph *graph = nullptr;
+  std::string rustc_version, rustflags;
+  std::optional<std::string> license;
+};
+void write_attestations(const JobContext &ctx, const std::filesystem::path &staging, BuildResult &result,
+                        const AttestInputs &in);
 
 // The package beside the executables: copies, CHECKSUM, LICENSE, and per executable its soar record and
 // .version file, all in `staging`.
@@ -111,7 +138,7 @@ struct PackageInfo {
   std::string license_text; // the crate's licence files, or empty
 };
 void write_package(const JobContext &ctx, const Target &target, const std::filesystem::path &staging,
-                   const Collected &collected, const PackageInfo &info);
+                   const Collected &collected, const PackageInfo &info, const BuildResult &result);
 
 // One target's whole job: stages the result directory, runs the steps, writes result.json and moves the
 // staging directory into place. `early`: a failure found before any target ran (download, checksum).

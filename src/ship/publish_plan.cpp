@@ -2,6 +2,8 @@
 // re-reads result.json and re-hashes every executable before a single request goes to the registry.
 #include "forge/compile/build_result.hpp"
 #include "forge/hash/blake3.hpp"
+#include "forge/metadata/provenance.hpp"
+#include "forge/metadata/sbom.hpp"
 #include "forge/metadata/soar.hpp"
 #include "forge/ship/oci_naming.hpp"
 #include "forge/ship/publish.hpp"
@@ -110,6 +112,26 @@ PublishItem plan_item(const PublishRequest &req, const fs::path &dir, const Buil
   item.files.push_back(file_blob(required_file(dir, "LICENSE"), "LICENSE"));
   item.files.push_back(file_blob(log, item.exe + ".log"));
   item.files.push_back(file_blob(required_file(dir, item.exe + ".version"), item.exe + ".version"));
+  const std::string sha256 = item.files[0].digest.substr(std::string_view("sha256:").size());
+  const auto attach = [&](const std::string &name, const char *key, const char *media_type,
+                          const ordered_json::json_pointer &digest) {
+    if (name.empty()) {
+      return;
+    }
+    if (!is_path_component(name)) {
+      fail(ExitCode::data, "{}: {} '{}' is not a plain file name", result_path.string(), key, name);
+    }
+    const fs::path path = required_file(dir, name);
+    if (string_at_pointer_or(read_json(path), digest) != sha256) {
+      fail(ExitCode::checksum, "{} does not describe {} (SHA-256 {}): the out dir changed after the build",
+           path.string(), item.exe, sha256);
+    }
+    Blob blob = file_blob(path, name);
+    blob.media_type = media_type;
+    item.attachments.push_back(std::move(blob));
+  };
+  attach(exe.sbom, "sbom", kSbomMediaType, "/metadata/component/hashes/0/content"_json_pointer);
+  attach(exe.provenance, "provenance", kProvenanceMediaType, "/subject/0/digest/sha256"_json_pointer);
   return item;
 }
 
@@ -185,6 +207,12 @@ void retarget_record(ordered_json &record, const PublishItem &item, const Regist
     record["download_url"] = expand_url_template(naming.download_url, in, naming);
     record["build_log"] = expand_url_template(naming.build_log_url, in, naming);
     record["manifest_url"] = expand_url_template(naming.manifest_url, in, naming);
+    for (const auto &[field, tmpl] :
+         {std::pair{"sbom_url", naming.sbom_url}, {"provenance_url", naming.provenance_url}}) {
+      if (record.contains(field)) {
+        record[field] = expand_url_template(tmpl, in, naming);
+      }
+    }
   }
   const std::string suffix = "-" + item.host;
   std::vector<std::string> snapshots{item.tag};

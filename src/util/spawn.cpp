@@ -12,7 +12,7 @@ namespace forge {
 
 int spawn_in_own_group(const std::string &program, const std::vector<std::string> &args,
                        const std::vector<std::string> &env, const std::filesystem::path &cwd, int out_fd,
-                       pid_t &pid) {
+                       pid_t &pid, const std::filesystem::path &stdout_path) {
   std::vector<char *> argv;
   for (const auto &a : args) {
     argv.push_back(const_cast<char *>(a.c_str()));
@@ -38,7 +38,12 @@ int spawn_in_own_group(const std::string &program, const std::vector<std::string
     check(posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str()));
   }
   check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0));
-  check(posix_spawn_file_actions_adddup2(&actions, out_fd, 1));
+  if (stdout_path.empty()) {
+    check(posix_spawn_file_actions_adddup2(&actions, out_fd, 1));
+  } else {
+    check(posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(),
+                                           O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644));
+  }
   check(posix_spawn_file_actions_adddup2(&actions, out_fd, 2));
   check(posix_spawn_file_actions_addclosefrom_np(&actions, 3)); // even fds other threads left inheritable
 

@@ -3,6 +3,8 @@
 
 #include "forge/util/error.hpp"
 
+#include <fmt/format.h>
+
 #include <cctype>
 
 namespace forge {
@@ -105,6 +107,25 @@ std::chrono::milliseconds parse_duration(const std::string &text) {
     fail(ExitCode::usage, "invalid duration '{}'", text);
   }
   return std::chrono::milliseconds(static_cast<int64_t>(total * 1000));
+}
+
+std::string format_duration(std::chrono::milliseconds value) {
+  const int64_t ms = value.count();
+  if (ms % 1000 != 0) {
+    return fmt::format("{}s", static_cast<double>(ms) / 1000.0);
+  }
+  const int64_t s = ms / 1000;
+  std::string out;
+  if (s >= 3600) {
+    out += fmt::format("{}h", s / 3600);
+  }
+  if (s % 3600 >= 60) {
+    out += fmt::format("{}m", s % 3600 / 60);
+  }
+  if (s % 60 != 0 || out.empty()) {
+    out += fmt::format("{}s", s % 60);
+  }
+  return out;
 }
 
 } // namespace forge

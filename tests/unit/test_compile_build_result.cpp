@@ -47,7 +47,7 @@ TEST(CompileBuildResult, BuiltResultsHaveNoFailureFields) {
   BuildResult r = failed_result();
   r.failure.reset();
   r.status = Status::built;
-  r.executables.push_back(ExecutableRecord{"fx", 10, "b3", "sha", true});
+  r.executables.push_back(ExecutableRecord{"fx", 10, "b3", "sha", true, false, "", ""});
   const auto j = to_json(r);
   EXPECT_TRUE(j["reason"].is_null());
   EXPECT_TRUE(j["details"].is_null());

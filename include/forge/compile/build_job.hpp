@@ -5,8 +5,10 @@
 #include "forge/compile/builder.hpp"
 #include "forge/compile/crate_source.hpp"
 #include "forge/compile/sandbox.hpp"
+#include "forge/compile/supply_chain.hpp"
 #include "forge/compile/target.hpp"
 #include "forge/metadata/soar.hpp"
+#include "forge/queue/queue.hpp"
 #include "forge/util/error.hpp"
 
 #include <chrono>
@@ -18,6 +20,10 @@
 namespace forge {
 
 inline constexpr const char *kDefaultIndexUrl = "https://index.crates.io/";
+// The time limit of each command of a build, and the grace between its SIGTERM and SIGKILL (also forge
+// run's).
+inline constexpr std::chrono::milliseconds kDefaultBuildTimeout{30 * 60 * 1000};
+inline constexpr std::chrono::milliseconds kDefaultBuildGrace{10 * 1000};
 
 struct BuildRequest {
   std::string crate;
@@ -27,9 +33,9 @@ struct BuildRequest {
   BuilderSettings settings;
   FeatureMode features = FeatureMode::all_then_default;
   std::optional<std::filesystem::path> queue;
-  std::filesystem::path out = "forge-out";
-  std::chrono::milliseconds timeout{30 * 60 * 1000};
-  std::chrono::milliseconds grace{10 * 1000};
+  std::filesystem::path out = kDefaultOutDir;
+  std::chrono::milliseconds timeout = kDefaultBuildTimeout;
+  std::chrono::milliseconds grace = kDefaultBuildGrace;
   bool keep_build_dir = false;
   std::filesystem::path build_root; // empty: <cache>/builds
   std::string index_url = kDefaultIndexUrl;
@@ -40,6 +46,7 @@ struct BuildRequest {
   int download_attempts = 5;
   double download_backoff_s = 1.0;
   SoarNaming naming;
+  SupplyChainSettings supply;
 };
 
 struct TargetOutcome {

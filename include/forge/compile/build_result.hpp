@@ -65,6 +65,8 @@ struct ExecutableRecord {
   uint64_t size = 0;
   std::string bsum, shasum;
   bool is_static = false;
+  bool auditable = false;       // the linked crates are embedded (.dep-v0)
+  std::string sbom, provenance; // file names in the result directory; empty when not written
 };
 
 // One build attempt (cargo fetch excluded): the ladder's record of what was tried and why.
@@ -94,6 +96,12 @@ struct BuildResult {
   std::vector<ExecutableRecord> executables;
   std::vector<std::string> missing_bins; // declared [[bin]]s the successful build did not produce
   std::vector<AttemptRecord> attempts;
+  // Supply chain (docs/supply-chain.md).
+  bool auditable = false;        // every executable carries the linked crates
+  std::string auditable_details; // why not, when built without
+  std::optional<int64_t> source_date_epoch;
+  std::optional<bool> reproducible; // --verify-reproducible: the second build's executables were identical
+  std::string reproducible_details; // the first difference when not
 
   [[nodiscard]] bool built() const { return status == Status::built; }
 };

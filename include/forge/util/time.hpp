@@ -24,5 +24,7 @@ std::string format_date(int64_t micros);
 
 // "30m", "90s", "1h30m", "1800" (seconds) -> milliseconds; throws Error(usage).
 std::chrono::milliseconds parse_duration(const std::string &text);
+// The shortest text parse_duration reads back: 30 min -> "30m", 90 s -> "1m30s", 1.5 s -> "1.5s".
+std::string format_duration(std::chrono::milliseconds value);
 
 } // namespace forge
