@@ -123,6 +123,8 @@ void add_build(CLI::App &app, Action &action) {
   cmd->add_option("--rustflags", r.settings.extra_rustflags,
                   "Extra RUSTFLAGS appended to forge's static-linking flags")
       ->type_name("FLAGS");
+  cmd->add_flag("--cap-lints,!--no-cap-lints", r.settings.cap_lints,
+                "Pass --cap-lints warn to rustc: denied lints do not fail the build (default on)");
   add_size(*cmd, "--max-crate-bytes", r.limits.max_bytes,
            "Refuse .crate archives that unpack to more than this");
   cmd->add_option("--max-crate-entries", r.limits.max_entries, "Refuse .crate archives with more entries")
@@ -201,7 +203,8 @@ void add_build(CLI::App &app, Action &action) {
   // Supply chain (docs/supply-chain.md).
   cmd->add_flag("--auditable,!--no-auditable", r.supply.auditable,
                 "Embed the linked crates in each executable (cargo-auditable's .dep-v0 section; default on)");
-  cmd->add_flag("--sbom,!--no-sbom", r.supply.sbom, "Write <exe>.cdx.json, a CycloneDX 1.5 SBOM (default on)");
+  cmd->add_flag("--sbom,!--no-sbom", r.supply.sbom,
+                "Write <exe>.cdx.json, a CycloneDX 1.5 SBOM (default on)");
   cmd->add_flag("--provenance,!--no-provenance", r.supply.provenance,
                 "Write <exe>.intoto.json, in-toto SLSA v1 provenance (default on)");
   cmd->add_flag("--verify-reproducible", r.supply.verify_reproducible,
