@@ -123,6 +123,8 @@ void add_build(CLI::App &app, Action &action) {
   cmd->add_option("--rustflags", r.settings.extra_rustflags,
                   "Extra RUSTFLAGS appended to forge's static-linking flags")
       ->type_name("FLAGS");
+  cmd->add_flag("--cap-lints,!--no-cap-lints", r.settings.cap_lints,
+                "Pass --cap-lints warn to rustc: denied lints do not fail the build (default on)");
   add_size(*cmd, "--max-crate-bytes", r.limits.max_bytes,
            "Refuse .crate archives that unpack to more than this");
   cmd->add_option("--max-crate-entries", r.limits.max_entries, "Refuse .crate archives with more entries")

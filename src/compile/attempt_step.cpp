@@ -55,13 +55,16 @@ void share_jobserver(JobLog &log, SandboxLayout &layout, const std::vector<std::
 }
 
 // Runs `spec` (the builder's argv and environment) inside bwrap: the allow-listed environment with HOME,
-// TMPDIR and the cargo/rustup homes set, and the host's secrets still redacted from the log.
-void wrap_in_sandbox(const StepEnv &env, SandboxLayout &layout, ProcessSpec &spec) {
+// TMPDIR and the cargo/rustup homes set, the ladder's own variables (`ladder_env`: the -sys crates'
+// `<LIB>_STATIC` switches are outside the allow-list), and the host's secrets still redacted from the log.
+void wrap_in_sandbox(const StepEnv &env, SandboxLayout &layout, ProcessSpec &spec,
+                     const std::vector<std::pair<std::string, std::string>> &ladder_env) {
   const std::vector<std::string> host_env = spec.env;
   std::vector<std::pair<std::string, std::string>> set{{"HOME", (env.build_dir / "home").string()},
                                                        {"TMPDIR", "/tmp"},
                                                        {"CARGO_HOME", host_cargo_home().string()},
                                                        {"RUSTUP_HOME", host_rustup_home().string()}};
+  set.insert(set.end(), ladder_env.begin(), ladder_env.end());
   share_jobserver(env.log, layout, host_env, set);
   spec.env = sandbox_environment(host_env, env.ctx.req.sandbox.pass_env, set);
   spec.redact = secret_values(make_environment({}));
@@ -79,6 +82,36 @@ void wrap_in_sandbox(const StepEnv &env, SandboxLayout &layout, ProcessSpec &spe
   env.log.line("sandbox: {}", fmt::join(spec.argv, " "));
 }
 
+// For a missing library that Debian-style multiarch directories hold only as a shared object: says so, since
+// "install the -dev package" is then the wrong advice (e.g. libsystemd-dev ships no libsystemd.a). Only for
+// glibc targets, whose libraries live in /usr/lib/<arch>-linux-gnu on the build machine.
+void note_dynamic_only(const Target &target, Failure &f) {
+  if (f.reason != Reason::missing_system_library || f.libraries.empty() ||
+      !target.triple.ends_with("-linux-gnu")) {
+    return;
+  }
+  const std::string arch = target.triple.substr(0, target.triple.find('-'));
+  const std::vector<fs::path> dirs{"/usr/local/lib", "/usr/lib/" + arch + "-linux-gnu", "/usr/lib",
+                                   "/lib/" + arch + "-linux-gnu"};
+  std::vector<std::string> shared_only;
+  for (const auto &lib : f.libraries) {
+    bool has_static = false;
+    bool has_shared = false;
+    std::error_code ec;
+    for (const auto &d : dirs) {
+      has_static = has_static || fs::exists(d / ("lib" + lib + ".a"), ec);
+      has_shared = has_shared || fs::exists(d / ("lib" + lib + ".so"), ec);
+    }
+    if (has_shared && !has_static) {
+      shared_only.push_back("lib" + lib + ".so");
+    }
+  }
+  if (!shared_only.empty()) {
+    f.details = fmt::format("{} (only {} on this machine: no static library)", f.details,
+                            fmt::join(shared_only, ", "));
+  }
+}
+
 } // namespace
 
 AttemptRun run_attempt(const StepEnv &env, SandboxLayout *sandbox, const fs::path &crate_dir,
@@ -89,6 +122,8 @@ AttemptRun run_attempt(const StepEnv &env, SandboxLayout *sandbox, const fs::pat
   fs::remove_all(artifact_dir, ec);
   BuilderSettings settings = req.settings;
   settings.offline = settings.offline || offline;
+  settings.toolchain = plan.toolchain;
+  settings.extra_env.insert(settings.extra_env.end(), plan.env.begin(), plan.env.end());
   if (req.supply.reproducible) {
     settings.remap_path_prefixes = reproducible_remaps(env.build_dir, host_cargo_home());
     settings.source_date_epoch = env.ctx.source_date_epoch;
@@ -103,7 +138,7 @@ AttemptRun run_attempt(const StepEnv &env, SandboxLayout *sandbox, const fs::pat
   spec.env = make_environment(inv.env, true);
   spec.cwd = crate_dir;
   if (sandbox != nullptr) {
-    wrap_in_sandbox(env, *sandbox, spec);
+    wrap_in_sandbox(env, *sandbox, spec, plan.env);
   }
   spec.timeout = req.timeout;
   spec.grace = req.grace;
@@ -139,6 +174,8 @@ AttemptRun run_attempt(const StepEnv &env, SandboxLayout *sandbox, const fs::pat
   Failure f = classify_build_failure(ExitInfo{r.exit_code, r.term_signal, r.timed_out}, run.log_text);
   if (r.timed_out) {
     f.details = fmt::format("no result after {} s", req.timeout.count() / 1000);
+  } else if (f.reason == Reason::missing_system_library) {
+    note_dynamic_only(env.target, f);
   } else if (sandbox != nullptr && f.reason == Reason::network) {
     // Every dependency is on disk by now: only a build script reaching out can fail so, and the sandbox
     // will refuse it every time.

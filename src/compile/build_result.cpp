@@ -124,7 +124,9 @@ nlohmann::ordered_json to_json(const BuildResult &r) {
                             {"features", a.features},
                             {"locked", a.locked},
                             {"outcome", a.outcome},
-                            {"duration_s", std::round(a.duration_s * 1000) / 1000}});
+                            {"duration_s", std::round(a.duration_s * 1000) / 1000},
+                            {"toolchain", string_or_null(a.toolchain)},
+                            {"env", a.env}});
   }
   const Failure *f = r.failure ? &*r.failure : nullptr;
   json j{{"format", kResultFormat},
@@ -224,6 +226,14 @@ std::optional<BuildResult> build_result_from_json(const nlohmann::json &j) {
       a.locked = bool_or(x, "locked", false);
       a.outcome = string_or(x, "outcome");
       a.duration_s = number_or(x, "duration_s", 0);
+      a.toolchain = string_or(x, "toolchain");
+      if (const auto e = x.find("env"); e != x.end() && e->is_array()) {
+        for (const auto &kv : *e) {
+          if (kv.is_string()) {
+            a.env.push_back(kv.get<std::string>());
+          }
+        }
+      }
       r.attempts.push_back(std::move(a));
     }
   }

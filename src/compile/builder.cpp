@@ -181,7 +181,9 @@ BuildInvocation make_invocation(const BuilderSettings &s, const Target &target, 
 
   inv.env = {
       {"CARGO_TARGET_DIR", target_dir.string()},
-      {"RUSTFLAGS", rustflags_for(target, join_flags(remap_flags(s.remap_path_prefixes), s.extra_rustflags))},
+      {"RUSTFLAGS", rustflags_for(target, join_flags(join_flags(s.cap_lints ? "--cap-lints warn" : "",
+                                                                remap_flags(s.remap_path_prefixes)),
+                                                     s.extra_rustflags))},
       // The release profile is set through cargo's environment knobs, never by editing Cargo.toml.
       {"CARGO_PROFILE_RELEASE_LTO", "true"},
       {"CARGO_PROFILE_RELEASE_OPT_LEVEL", "3"},
@@ -196,6 +198,7 @@ BuildInvocation make_invocation(const BuilderSettings &s, const Target &target, 
   if (s.source_date_epoch) {
     inv.env.emplace_back("SOURCE_DATE_EPOCH", std::to_string(*s.source_date_epoch));
   }
+  inv.env.insert(inv.env.end(), s.extra_env.begin(), s.extra_env.end());
   for (const auto &[triple, linker] : s.linkers) {
     if (triple == target.triple) {
       inv.env.emplace_back("CARGO_TARGET_" + env_triple(triple) + "_LINKER", linker);

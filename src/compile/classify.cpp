@@ -377,6 +377,16 @@ std::optional<Failure> check_dependency_resolution(const LogView &view) {
                      "does not have that feature", "failed to resolve patches"})) {
     return make(Reason::dependency_resolution, view.clipped(*at));
   }
+  // Cargo's wording for a directory source (and newer cargos): the package is named on a later line.
+  if (auto at = view.find({"error: no matching package found"})) {
+    for (std::size_t i = *at + 1; i < view.lines().size() && i <= *at + 4; ++i) {
+      if (auto name = between(view.lines()[i], "searched package name: `", "`")) {
+        return make(Reason::dependency_resolution,
+                    clip("no matching package named `" + std::string(*name) + "` found"));
+      }
+    }
+    return make(Reason::dependency_resolution, view.clipped(*at));
+  }
   return std::nullopt;
 }
 

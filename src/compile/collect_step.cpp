@@ -33,6 +33,7 @@ Collected collect_executables(const fs::path &dir, const Target &target, const f
     return out;
   }
   std::vector<std::string> dynamic;
+  std::vector<std::string> needed; // every shared library named, for the ladder's static switches
   for (const auto &[path, elf] : found) {
     ExecutableRecord info;
     info.name = path.filename().string();
@@ -54,6 +55,11 @@ Collected collect_executables(const fs::path &dir, const Target &target, const f
       return out;
     }
     if (!info.is_static) {
+      for (const auto &n : elf.needed) {
+        if (std::find(needed.begin(), needed.end(), n) == needed.end()) {
+          needed.push_back(n);
+        }
+      }
       dynamic.push_back(info.name + (elf.has_interp ? " (interpreter " + elf.interp + ")" : "") +
                         (elf.needed.empty() ? "" : fmt::format(" needs {}", fmt::join(elf.needed, ", "))));
     }
@@ -68,6 +74,7 @@ Collected collect_executables(const fs::path &dir, const Target &target, const f
     }
     out.failure =
         Failure::of(Reason::not_static, fmt::format("dynamically linked: {}", fmt::join(dynamic, "; ")));
+    out.failure->libraries = std::move(needed);
   }
   return out;
 }

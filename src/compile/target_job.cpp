@@ -180,6 +180,25 @@ void verify_rebuild(const StepEnv &first, const AttemptPlan &plan, const LinkedC
   }
 }
 
+// `rustc -vV` of the toolchain the ladder moved to, for the provenance (the one read before the build is the
+// configured toolchain's); empty when it cannot be run.
+std::string rustc_version_of(const StepEnv &env, const std::string &toolchain) {
+  BuilderSettings settings = env.ctx.req.settings;
+  settings.toolchain = toolchain;
+  ProcessSpec spec;
+  spec.argv = rustc_version_argv(settings);
+  spec.env = make_environment({}, true);
+  spec.cwd = env.build_dir; // never the crate's directory: rustup's proxy would read its rust-toolchain file
+  spec.timeout = std::chrono::minutes(1);
+  spec.grace = env.ctx.req.grace;
+  spec.log_path = env.build_dir / "rustc-version.log";
+  spec.stdout_path = env.build_dir / "rustc-version.out";
+  env.log.line("{}", fmt::join(spec.argv, " "));
+  const ProcessResult r = run_process(spec);
+  env.log.append_file(spec.log_path);
+  return r.ok() ? read_file(spec.stdout_path) : std::string();
+}
+
 // Everything from the unpacked crate to the packaged executables; fills `result` as it goes.
 std::optional<Failure> build_steps(const StepEnv &env, const fs::path &staging, BuildResult &result) {
   auto unpacked = unpack_step(env);
@@ -214,52 +233,75 @@ std::optional<Failure> build_steps(const StepEnv &env, const fs::path &staging, 
   std::optional<SandboxLayout> sandbox = sandbox_step(env, crate_dir);
 
   const FeatureMode mode = env.ctx.req.features;
-  std::optional<AttemptPlan> plan = first_attempt(mode, locked);
+  const bool embed = env.ctx.req.supply.auditable;
+  std::optional<AttemptPlan> plan = first_attempt(mode, locked, env.ctx.req.settings.toolchain);
   std::optional<BuildInvocation> good;
   std::optional<AttemptPlan> good_plan;
   std::optional<Failure> failure;
+  std::optional<Collected> collected;
+  std::string graph_error;
+  const DepGraph *graph = nullptr;
   for (int number = 1; plan; ++number) {
     if (!plan->note.empty()) {
       env.log.line("{}", plan->note);
     }
     AttemptRun run = run_attempt(env, sandbox ? &*sandbox : nullptr, crate_dir, *plan, number, two_phase);
+    std::optional<Failure> failed = std::move(run.failure);
+    bool collect_failed = false;
+    if (!failed) {
+      // The list of the attempt that linked the executables; none when that attempt re-resolved the lock.
+      graph = nullptr;
+      graph_error.clear();
+      if (const auto it = linked.graphs.find(plan->features); it != linked.graphs.end()) {
+        graph = it->second.graph ? &*it->second.graph : nullptr;
+        graph_error = it->second.error;
+      }
+      if (graph != nullptr && plan->locked != linked.locked) {
+        graph = nullptr;
+        graph_error = "the build re-resolved its dependencies without the shipped Cargo.lock";
+      }
+      // Collected per attempt: a dynamically linked result is a rung's trigger (the -sys crates' static
+      // switches), not the end of the job.
+      collected = collect_executables(run.invocation.collect_dir, env.target, staging,
+                                      embed ? graph : nullptr, &graph_error);
+      result.executables = collected->executables;
+      failed = collected->failure;
+      collect_failed = failed.has_value();
+      if (failed) {
+        env.log.line("after attempt {}: {}: {}", number, to_string(failed->reason), failed->details);
+      }
+    }
     result.argv = run.invocation.argv;
     result.feature_mode = feature_set_name(plan->features);
-    result.attempts.push_back(
-        AttemptRecord{number, plan->change, plan->why, result.feature_mode, plan->locked,
-                      run.failure ? std::string(to_string(run.failure->reason)) : "built", run.seconds});
-    if (!run.failure) {
+    AttemptRecord record;
+    record.number = number;
+    record.change = plan->change;
+    record.why = plan->why;
+    record.features = result.feature_mode;
+    record.locked = plan->locked;
+    record.outcome = failed ? std::string(to_string(failed->reason)) : "built";
+    record.duration_s = run.seconds;
+    record.toolchain = plan->toolchain;
+    for (const auto &[key, value] : plan->env) {
+      record.env.push_back(key + "=" + value);
+    }
+    result.attempts.push_back(std::move(record));
+    if (!failed) {
+      std::error_code ec;
+      fs::remove_all(staging / "not-static", ec); // an earlier attempt's, now superseded
       good = std::move(run.invocation);
       good_plan = *plan;
       failure.reset();
       break;
     }
-    failure = std::move(run.failure);
-    if (interrupt_requested()) {
+    failure = std::move(failed);
+    if (interrupt_requested() || (collect_failed && failure->reason != Reason::not_static)) {
       break;
     }
     plan = next_attempt(mode, *plan, *failure, run.log_text);
   }
   if (failure) {
     return failure;
-  }
-  // The list of the attempt that linked the executables; none when that attempt re-resolved the lock.
-  std::string graph_error;
-  const DepGraph *graph = nullptr;
-  if (const auto it = linked.graphs.find(good_plan->features); it != linked.graphs.end()) {
-    graph = it->second.graph ? &*it->second.graph : nullptr;
-    graph_error = it->second.error;
-  }
-  if (graph != nullptr && good_plan->locked != linked.locked) {
-    graph = nullptr;
-    graph_error = "the build re-resolved its dependencies without the shipped Cargo.lock";
-  }
-  const bool embed = env.ctx.req.supply.auditable;
-  const Collected collected =
-      collect_executables(good->collect_dir, env.target, staging, embed ? graph : nullptr, &graph_error);
-  result.executables = collected.executables;
-  if (collected.failure) {
-    return collected.failure;
   }
   result.auditable = std::all_of(result.executables.begin(), result.executables.end(),
                                  [](const ExecutableRecord &e) { return e.auditable; });
@@ -282,6 +324,9 @@ std::optional<Failure> build_steps(const StepEnv &env, const fs::path &staging, 
   AttestInputs attest;
   attest.graph = graph;
   attest.rustc_version = linked.rustc_version;
+  if (good_plan->toolchain != env.ctx.req.settings.toolchain && env.ctx.req.supply.provenance) {
+    attest.rustc_version = rustc_version_of(env, good_plan->toolchain);
+  }
   attest.license = package.license;
   for (const auto &[key, value] : good->env) {
     if (key == "RUSTFLAGS") {
@@ -289,9 +334,9 @@ std::optional<Failure> build_steps(const StepEnv &env, const fs::path &staging, 
     }
   }
   write_attestations(env.ctx, staging, result, attest);
-  write_package(env.ctx, env.target, staging, collected, package, result);
+  write_package(env.ctx, env.target, staging, *collected, package, result);
   if (env.ctx.req.supply.verify_reproducible) {
-    verify_rebuild(env, *good_plan, linked, graph, collected.files, result);
+    verify_rebuild(env, *good_plan, linked, graph, collected->files, result);
   }
   return std::nullopt;
 }

@@ -218,6 +218,49 @@ def test_dynamic_binary_is_not_static(tmp):
         check(not (d / name).exists(), f"no {name}: nothing is described as a package", r)
     check(not (d / "fx-dynamic").exists(), "the dynamic executable is not where packages go", r)
     check("libz.so.1" in (res.get("details") or ""), f"details name the library: {res.get('details')!r}", r)
+    # The ladder tried the static switches once (fx-dynamic ignores them), then stopped.
+    tried = [(a["outcome"], a["env"]) for a in res["attempts"]]
+    check(tried == [("not-static", []), ("not-static", ["PKG_CONFIG_ALL_STATIC=1", "Z_STATIC=1"])],
+          f"one static-closure retry, recorded: {res['attempts']}", r)
+
+
+def test_not_static_retries_with_the_sys_crates_static_switch(tmp):
+    """fx-sys-static links libz as a dylib unless Z_STATIC is set (as nettle-sys does with NETTLE_STATIC):
+    the first attempt gives a not-static executable, the ladder's static-closure rung sets Z_STATIC=1 from its
+    DT_NEEDED libz.so.1 (passed into the sandbox), and the second attempt is static."""
+    reg, _ = shared()
+    need(reg, "fx-sys-static")
+    r = build(tmp, "fx-sys-static")
+    check(r.code == 0, "built on the static-closure rung", r)
+    res, d = load_result(tmp / "out", HOST, "fx-sys-static", V, r)
+    log = buildenv.check_log(res, d, r)
+    check([a["outcome"] for a in res["attempts"]] == ["not-static", "built"], f"attempts: {res['attempts']}", r)
+    second = res["attempts"][1]
+    check("Z_STATIC=1" in second["env"] and second["change"].startswith("static closure: "),
+          f"what changed is recorded: {second}", r)
+    check(second["why"].startswith("not-static: ") and "libz.so.1" in second["why"], f"and why: {second}", r)
+    check("the executables link shared libraries; retrying with PKG_CONFIG_ALL_STATIC=1 Z_STATIC=1" in log,
+          "the log announces the rung", r)
+    check(buildenv.elf_info(d / "fx-sys-static")["needed"] == [], "the shipped executable needs nothing", r)
+    check(not list((tmp / "out").rglob("not-static")), "the superseded attempt's copies are gone", r)
+    run = subprocess.run([str(d / "fx-sys-static")], capture_output=True, text=True, timeout=30)
+    check(run.returncode == 0 and "zlib 1." in run.stdout, f"and runs: {run.stdout!r} {run.stderr!r}", r)
+
+
+def test_lints_are_capped_unless_asked_not_to(tmp):
+    """fx-deny-warnings has `#![deny(warnings)]` and an unused variable: built with forge's default
+    `--cap-lints warn` (one attempt), a compile-error with --no-cap-lints."""
+    reg, _ = shared()
+    need(reg, "fx-deny-warnings")
+    r = build(tmp, "fx-deny-warnings")
+    check(r.code == 0, "built with lints capped", r)
+    res, d = load_result(tmp / "out", HOST, "fx-deny-warnings", V, r)
+    log = buildenv.check_log(res, d, r)
+    check(len(res["attempts"]) == 1, f"in one attempt: {res['attempts']}", r)
+    check("--cap-lints warn" in log and "unused variable" in log, "the warning is still in the log", r)
+    r = build(tmp, "fx-deny-warnings", "--no-cap-lints")
+    res, _, log = failed(tmp, r, "fx-deny-warnings", "compile-error")
+    check("--cap-lints" not in log, "no cap with --no-cap-lints", r)
 
 
 def test_missing_builder(tmp):
@@ -368,7 +411,8 @@ def test_more_reasons_from_real_builds(tmp):
 
 
 if __name__ == "__main__":
-    main([test_missing_system_library, test_timeout_kills_the_whole_build, test_wrong_checksum_unpacks_nothing,
+    main([test_not_static_retries_with_the_sys_crates_static_switch, test_lints_are_capped_unless_asked_not_to,
+          test_missing_system_library, test_timeout_kills_the_whole_build, test_wrong_checksum_unpacks_nothing,
           test_compile_error_with_codes, test_link_error, test_dynamic_binary_is_not_static, test_missing_builder,
           test_crate_404_is_a_download_failure, test_stale_lock_is_retried_without_locked,
           test_features_retry_with_default_and_keeps_locked, test_all_features_only_fails_and_says_so,

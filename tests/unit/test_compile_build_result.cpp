@@ -20,9 +20,16 @@ BuildResult failed_result() {
   r.failure->crate = "openssl-sys";
   r.started_at = "2026-01-01T00:00:00Z";
   r.duration_s = 1.23456;
-  r.attempts.push_back(AttemptRecord{1, "", "", "all", true, "compile-error", 1.5});
-  r.attempts.push_back(AttemptRecord{2, "default features instead of --all-features", "compile-error: x",
-                                     "default", true, "missing-system-library", 2.0});
+  r.attempts.push_back(AttemptRecord{1, "", "", "all", true, "compile-error", 1.5, "nightly", {}});
+  r.attempts.push_back(AttemptRecord{2,
+                                     "default features instead of --all-features",
+                                     "compile-error: x",
+                                     "default",
+                                     true,
+                                     "missing-system-library",
+                                     2.0,
+                                     "stable",
+                                     {"PKG_CONFIG_ALL_STATIC=1"}});
   return r;
 }
 
@@ -38,6 +45,8 @@ TEST(CompileBuildResult, RoundTripsThroughJson) {
   EXPECT_DOUBLE_EQ(j["duration_s"].get<double>(), 1.235);
   EXPECT_EQ(j["attempts"].size(), 2U);
   EXPECT_TRUE(j["attempts"][0]["change"].is_null());
+  EXPECT_EQ(j["attempts"][1]["toolchain"], "stable");
+  EXPECT_EQ(j["attempts"][1]["env"], nlohmann::json::array({"PKG_CONFIG_ALL_STATIC=1"}));
   const auto back = build_result_from_json(nlohmann::json::parse(j.dump()));
   ASSERT_TRUE(back);
   EXPECT_EQ(to_json(*back).dump(), j.dump()) << "one writer, one reader: nothing lost";

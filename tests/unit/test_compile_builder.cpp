@@ -152,7 +152,16 @@ TEST(BuilderRustflags, UserAdditionsComeLast) {
   BuilderSettings s = settings(BuilderKind::cargo, "stable");
   s.extra_rustflags = "-C target-feature=-crt-static";
   const auto inv = invoke(s, "x86_64-unknown-linux-gnu", FeatureSet::all);
-  EXPECT_EQ(env_of(inv.env, "RUSTFLAGS"), kGnuFlags + " -C target-feature=-crt-static");
+  EXPECT_EQ(env_of(inv.env, "RUSTFLAGS"), kGnuFlags + " --cap-lints warn -C target-feature=-crt-static");
+}
+
+TEST(BuilderRustflags, LintsCappedByDefaultAndOnRequestNot) {
+  BuilderSettings s = settings(BuilderKind::cargo, "stable");
+  EXPECT_TRUE(s.cap_lints);
+  EXPECT_EQ(env_of(invoke(s, "x86_64-unknown-linux-gnu", FeatureSet::all).env, "RUSTFLAGS"),
+            kGnuFlags + " --cap-lints warn");
+  s.cap_lints = false;
+  EXPECT_EQ(env_of(invoke(s, "x86_64-unknown-linux-gnu", FeatureSet::all).env, "RUSTFLAGS"), kGnuFlags);
 }
 
 TEST(BuilderRustflags, ReproducibleRemapsBeforeUserFlagsAndSourceDateEpoch) {
@@ -163,7 +172,8 @@ TEST(BuilderRustflags, ReproducibleRemapsBeforeUserFlagsAndSourceDateEpoch) {
   const auto inv = invoke(s, "x86_64-unknown-linux-gnu", FeatureSet::all);
   // rustc applies the last matching mapping: the user's own comes after forge's. A path with a space
   // cannot go through the space-separated RUSTFLAGS and is left out.
-  EXPECT_EQ(env_of(inv.env, "RUSTFLAGS"), kGnuFlags + " --remap-path-prefix=/cache/builds/hexyl-1=/build"
+  EXPECT_EQ(env_of(inv.env, "RUSTFLAGS"), kGnuFlags + " --cap-lints warn"
+                                                      " --remap-path-prefix=/cache/builds/hexyl-1=/build"
                                                       " --remap-path-prefix=/root/.cargo=/cargo"
                                                       " --remap-path-prefix=/root/.cargo=/mine");
   EXPECT_EQ(env_of(inv.env, "SOURCE_DATE_EPOCH"), "1700000000");
@@ -183,7 +193,7 @@ TEST(BuilderEnv, ReleaseProfileThroughCargoEnvironment) {
     EXPECT_EQ(env_of(inv.env, "OPENSSL_STATIC"), "1");
     EXPECT_EQ(env_of(inv.env, "RUST_MIN_STACK"), "33554432");
     EXPECT_EQ(env_of(inv.env, "CARGO_TARGET_DIR"), "/b/target");
-    EXPECT_EQ(env_of(inv.env, "RUSTFLAGS"), kOriginalMuslFlags);
+    EXPECT_EQ(env_of(inv.env, "RUSTFLAGS"), kOriginalMuslFlags + " --cap-lints warn");
     // Empty means "remove": an inherited CARGO_ENCODED_RUSTFLAGS would make cargo ignore RUSTFLAGS.
     EXPECT_EQ(env_of(inv.env, "CARGO_ENCODED_RUSTFLAGS"), "");
   }

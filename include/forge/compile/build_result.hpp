@@ -77,6 +77,8 @@ struct AttemptRecord {
   bool locked = false;
   std::string outcome; // "built" or the failure's reason
   double duration_s = 0;
+  std::string toolchain;        // the builder's +toolchain; empty: none
+  std::vector<std::string> env; // KEY=VALUE the ladder added to the builder's environment
 };
 
 // One target's result.json.

@@ -30,12 +30,17 @@ struct BuilderSettings {
   int jobs = 0;                // 0: nproc + 1, as the original pipeline
   bool offline = false;        // pass --offline (directory sources, sandboxed second phase)
   std::string extra_rustflags; // appended to the original RUSTFLAGS
+  // `--cap-lints warn`: a lint never changes the generated code, so a crate that denies warnings (or a lint a
+  // newer rustc made deny-by-default) still builds, as docs.rs and crater's `warn` experiments do.
+  bool cap_lints = true;
   std::vector<std::pair<std::string, std::string>> linkers; // triple -> linker program
   // Reproducible builds: prefixes rustc rewrites in the paths it writes into executables (panic locations,
   // file!()), FROM -> TO, given before extra_rustflags so that a user's own mapping wins; and the date build
   // scripts that embed one should use.
   std::vector<std::pair<std::string, std::string>> remap_path_prefixes;
   std::optional<int64_t> source_date_epoch;
+  std::vector<std::pair<std::string, std::string>>
+      extra_env; // the retry ladder's additions (e.g. FOO_STATIC)
 };
 
 // Whether `toolchain` can use nightly-only flags (`-Z unstable-options --artifact-dir`).
