@@ -6,23 +6,6 @@
 
 namespace forge {
 
-void VersionInfo::set(Str which, std::optional<std::string_view> value) {
-  if (value) {
-    blob.append(*value);
-  } else {
-    null_mask = static_cast<uint16_t>(null_mask | (1U << which));
-  }
-  ends[which] = static_cast<uint32_t>(blob.size());
-}
-
-std::optional<std::string_view> VersionInfo::get(Str which) const {
-  if ((null_mask & (1U << which)) != 0) {
-    return std::nullopt;
-  }
-  const uint32_t begin = which == 0 ? 0 : ends[which - 1];
-  return std::string_view(blob).substr(begin, ends[which] - begin);
-}
-
 std::vector<std::string> VersionInfo::bin_names() const {
   std::vector<std::string> out;
   const auto packed = get(bins);
@@ -42,29 +25,18 @@ std::vector<std::string> VersionInfo::bin_names() const {
   return out;
 }
 
-void CrateInfo::set_strings(std::string_view name, std::optional<std::string_view> description,
-                            std::optional<std::string_view> homepage,
-                            std::optional<std::string_view> repository) {
-  blob.clear();
-  null_mask = 0;
-  const std::array<std::optional<std::string_view>, count> values = {name, description, homepage, repository};
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (values[i]) {
-      blob.append(*values[i]);
-    } else {
-      null_mask = static_cast<uint8_t>(null_mask | (1U << i));
-    }
-    ends[i] = static_cast<uint32_t>(blob.size());
-  }
-  blob.shrink_to_fit();
+void Catalog::set_strings(CrateInfo &crate, std::string_view name,
+                          std::optional<std::string_view> description,
+                          std::optional<std::string_view> homepage,
+                          std::optional<std::string_view> repository) {
+  const std::array<std::optional<std::string_view>, CrateInfo::count> fields = {name, description, homepage,
+                                                                                repository};
+  crate.strings = pack_strings(arena, fields);
 }
 
-std::optional<std::string_view> CrateInfo::get(Str which) const {
-  if ((null_mask & (1U << which)) != 0) {
-    return std::nullopt;
-  }
-  const uint32_t begin = which == 0 ? 0 : ends[which - 1];
-  return std::string_view(blob).substr(begin, ends[which] - begin);
+void Catalog::set_strings(VersionInfo &version,
+                          const std::array<std::optional<std::string_view>, VersionInfo::count> &fields) {
+  version.strings = pack_strings(arena, fields);
 }
 
 const VersionInfo *Catalog::default_version(const CrateInfo &crate) const {

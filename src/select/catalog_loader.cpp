@@ -188,8 +188,8 @@ public:
   void row(const Record &r) override {
     CrateInfo &c = cat_.crates.emplace_back();
     c.id = get_int(cols_, r, id_, "id");
-    c.set_strings(r[static_cast<size_t>(name_)].text, get_opt(r, description_), get_opt(r, homepage_),
-                  get_opt(r, repository_));
+    cat_.set_strings(c, r[static_cast<size_t>(name_)].text, get_opt(r, description_), get_opt(r, homepage_),
+                     get_opt(r, repository_));
     cat_.crate_index.add(c.id, static_cast<uint32_t>(cat_.crates.size() - 1));
   }
   void done() override { cat_.crate_index.freeze(); }
@@ -267,7 +267,8 @@ public:
     const BinNames bins = bin_state(r);
     CrateInfo &c = cat_.crates[crate];
     const bool keep = bins == BinNames::some || !cli_known_ || c.cli;
-    const bool better = !c.has_fallback || better_fallback(num, *yanked, c.fallback_num, c.fallback_yanked);
+    const bool better =
+        !c.has_fallback || better_fallback(num, *yanked, c.fallback_num.view(), c.fallback_yanked);
     int32_t kept = -1;
     if (keep) {
       kept = static_cast<int32_t>(cat_.versions.size());
@@ -279,7 +280,7 @@ public:
       // A version that is not kept has no binaries and belongs to a non-CLI crate: if it is the default,
       // the crate is no candidate whatever its other fields say, so its number and yank state suffice.
       c.has_fallback = true;
-      c.fallback_num.assign(num);
+      c.fallback_num.assign(num, cat_.arena);
       c.fallback_yanked = *yanked;
       c.fallback_kept = kept;
     }
@@ -302,7 +303,7 @@ private:
   }
 
   void fill_version(VersionInfo &v, const Record &r, const CrateInfo &c, uint32_t crate, bool yanked,
-                    BinNames bins) const {
+                    BinNames bins) {
     v.id = get_int(cols_, r, id_, "id");
     v.crate = crate;
     v.yanked = yanked;
@@ -319,13 +320,12 @@ private:
       v.has_lib = *b ? 1 : 0;
     }
     v.bin_state = bins;
-    std::optional<std::vector<std::optional<std::string>>> names;
     if (bins == BinNames::some) {
-      names = pg::parse_array(r[static_cast<size_t>(bin_names_)].text);
-      if (!names) {
+      const auto named = pg::parse_array_joined(r[static_cast<size_t>(bin_names_)].text, bins_);
+      if (!named) {
         RowError(cols_, r).bad("bin_names", "array");
       }
-      if (std::none_of(names->begin(), names->end(), [](const auto &e) { return e.has_value(); })) {
+      if (*named == 0) {
         v.bin_state = BinNames::empty; // {NULL} carries no name
       }
     }
@@ -333,28 +333,13 @@ private:
       // Never selectable: the funnel needs only the flags above, so the strings are not kept.
       return;
     }
-    v.set(VersionInfo::num, r[static_cast<size_t>(num_)].text);
-    v.set(VersionInfo::checksum, checksum(r));
-    v.set(VersionInfo::license, get_opt(r, license_));
-    v.set(VersionInfo::edition, get_opt(r, edition_));
-    v.set(VersionInfo::rust_version, get_opt(r, rust_version_));
-    // Equal to the crate's value means the same output, so it is not stored twice.
-    v.set(VersionInfo::description, unless_equal(get_opt(r, description_), c.get(CrateInfo::description_s)));
-    v.set(VersionInfo::homepage, unless_equal(get_opt(r, homepage_), c.get(CrateInfo::homepage_s)));
-    v.set(VersionInfo::repository, unless_equal(get_opt(r, repository_), c.get(CrateInfo::repository_s)));
-    std::string packed;
-    if (names) {
-      for (const auto &e : *names) {
-        if (e) {
-          if (!packed.empty()) {
-            packed.push_back('\0');
-          }
-          packed += *e;
-        }
-      }
-    }
-    v.set(VersionInfo::bins, names ? std::optional<std::string_view>(packed) : std::nullopt);
-    v.blob.shrink_to_fit();
+    cat_.set_strings(v, {r[static_cast<size_t>(num_)].text, checksum(r), get_opt(r, license_),
+                         get_opt(r, edition_), get_opt(r, rust_version_),
+                         // Equal to the crate's value means the same output, so it is not stored twice.
+                         unless_equal(get_opt(r, description_), c.get(CrateInfo::description_s)),
+                         unless_equal(get_opt(r, homepage_), c.get(CrateInfo::homepage_s)),
+                         unless_equal(get_opt(r, repository_), c.get(CrateInfo::repository_s)),
+                         bins == BinNames::some ? std::optional<std::string_view>(bins_) : std::nullopt});
   }
 
   static std::optional<std::string_view> unless_equal(std::optional<std::string_view> value,
@@ -362,13 +347,14 @@ private:
     return value && crate_value && *value == *crate_value ? std::nullopt : value;
   }
 
-  std::optional<std::string> checksum(const Record &r) const {
+  // The version's SHA-256 as lowercase hex, in a buffer of the loader's (valid until the next row).
+  std::optional<std::string_view> checksum(const Record &r) {
     if (tar_sha256_ != kAbsent) {
       const Field &f = r[static_cast<size_t>(tar_sha256_)];
       if (f.null) {
         return std::nullopt;
       }
-      auto hex = pg::parse_bytea_hex(f.text);
+      const auto hex = pg::parse_bytea_hex(f.text, checksum_hex_);
       if (!hex || hex->size() != 64) {
         RowError(cols_, r).bad("tar_sha256", "SHA-256 bytea");
       }
@@ -381,13 +367,14 @@ private:
     if (!pg::is_sha256_hex(f.text)) {
       RowError(cols_, r).bad("checksum", "SHA-256 hex");
     }
-    std::string out(f.text);
-    for (char &ch : out) {
+    checksum_hex_.assign(f.text);
+    for (char &ch : checksum_hex_) {
       ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     }
-    return out;
+    return checksum_hex_;
   }
 
+  std::string bins_, checksum_hex_; // reused row after row: no allocation per version
   bool cli_known_;
   int64_t since_;
   uint64_t orphans_ = 0;
@@ -414,8 +401,9 @@ std::optional<std::string> timestamp_from_top_dir(std::string_view dir) {
 
 class DumpConsumer final : public dump::TarConsumer {
 public:
-  DumpConsumer(std::string label, Catalog &cat, int64_t since, LoadStats *stats)
-      : label_(std::move(label)), cat_(cat), since_(since), stats_(stats) {}
+  // `parse` false: walk and inflate the same entries, stopping at the same point, but parse nothing.
+  DumpConsumer(std::string label, Catalog &cat, int64_t since, LoadStats *stats, bool parse = true)
+      : label_(std::move(label)), cat_(cat), since_(since), stats_(stats), parse_(parse) {}
 
   dump::EntryAction on_entry(const dump::EntryInfo &e) override {
     if (top_dir_.empty()) {
@@ -450,6 +438,9 @@ public:
   }
 
   void on_data(std::string_view bytes) override {
+    if (!parse_) {
+      return;
+    }
     if (reading_metadata_) {
       metadata_.append(bytes);
       return;
@@ -460,8 +451,14 @@ public:
   bool on_entry_end() override {
     if (reading_metadata_) {
       reading_metadata_ = false;
-      parse_metadata();
+      if (parse_) {
+        parse_metadata();
+      }
       return true;
+    }
+    if (!parse_) {
+      current_.reset();
+      return !(required_seen() && seen_.count(std::string(kDefaultVersions)) != 0);
     }
     with_context([&] {
       current_->reader().finish();
@@ -610,6 +607,7 @@ private:
   Catalog &cat_;
   int64_t since_;
   LoadStats *stats_;
+  bool parse_;
   std::string top_dir_;
   std::string entry_;
   std::unique_ptr<TableLoader> current_;
@@ -630,6 +628,14 @@ Catalog load_catalog(const std::string &path, const std::string &label, int64_t 
   }
   consumer.finish();
   return cat;
+}
+
+LoadStats scan_catalog_tables(const std::string &path, const std::string &label) {
+  Catalog cat;
+  LoadStats stats;
+  DumpConsumer consumer(label, cat, 0, &stats, false);
+  stats.scan = dump::scan_tar_gz(path, label, consumer);
+  return stats;
 }
 
 } // namespace forge
