@@ -4,7 +4,7 @@
 set -euo pipefail
 mode=${1:-build}
 
-packages=(g++ cmake ninja-build pkg-config python3 ca-certificates
+packages=(g++ cmake ninja-build ccache pkg-config python3 ca-certificates
   libcurl4-openssl-dev libarchive-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libtomlplusplus-dev
   libgit2-dev libssl-dev libisal-dev zlib1g-dev)
 if [[ $mode == test ]]; then

@@ -1,6 +1,9 @@
 #include "forge/cli/app.hpp"
 
 #include "cli/commands.hpp"
+#include "cli/help_format.hpp"
+#include "cli/option_types.hpp"
+#include "cli/parse_errors.hpp"
 #include "cli/toml_config.hpp"
 #include "forge/ship/git_version.hpp"
 #include "forge/util/error.hpp"
@@ -16,20 +19,6 @@
 
 namespace forge::cli {
 namespace {
-
-constexpr const char *kExitCodes = R"(Exit codes:
-  0    success
-  1    internal error (a bug or an unexpected system failure)
-  2    usage: bad command line or configuration
-  3    archive: the dump is not gzip, or its gzip/tar stream is corrupt or truncated
-  4    data: a table is malformed (bad CSV row, missing table or column), or a bad queue file
-  5    network: unreachable host, HTTP error, download failed after retries
-  6    i/o: a local file cannot be read or written
-  7    checksum: a download does not match its SHA-256
-  8    build failed (see result.json)
-  9    nothing can build on this machine (forge doctor)
-  10   registry refused: authentication, permission, or a rejected or mismatching upload
-  130  interrupted)";
 
 std::string version_text() {
   return fmt::format("forge {}\nlibcurl {}, {}, libgit2 {}, {}, inflate: {}", kVersion,
@@ -47,6 +36,12 @@ void print_error(const std::string &message) {
   fmt::print(stderr, "forge: error: {}\n", message);
 }
 
+int usage_error(const UsageProblem &problem) {
+  print_error(problem.message);
+  fmt::print(stderr, "See '{} --help'.\n", problem.help_path);
+  return static_cast<int>(ExitCode::usage);
+}
+
 std::filesystem::path g_explicit_config;
 
 } // namespace
@@ -58,18 +53,23 @@ const std::filesystem::path &explicit_config_file() {
 int run(int argc, char **argv) {
   CLI::App app{"forge: turn the crates.io catalogue into portable, statically linked executables"};
   app.name("forge");
-  app.footer(kExitCodes);
+  // Set before the subcommands are added: each takes the formatter it finds then.
+  app.formatter(std::make_shared<HelpFormatter>());
+  app.footer("'forge help COMMAND' shows a command's options; 'man forge' and docs/reference.md say more.");
   app.require_subcommand(1);
   app.fallthrough(); // global flags (-v, -q, --color, --config) work after the subcommand too
-  app.set_version_flag("--version", version_text());
+  app.set_help_flag("-h,--help", "Print help (of the command, after one)");
+  app.set_version_flag("-V,--version", version_text(), "Print the version of forge and of its libraries");
 
   bool verbose = false;
   bool quiet = false;
   std::string color = "auto";
-  app.add_flag("-v,--verbose", verbose, "Say more: debug messages with time and pid")->configurable();
+  app.add_flag("-v,--verbose", verbose, "Say more: debug messages with time and pid");
   app.add_flag("-q,--quiet", quiet, "Print only errors");
-  app.add_option("--color", color, "Colour output: auto, always or never (NO_COLOR is honoured)")
-      ->check(CLI::IsMember({"auto", "always", "never"}));
+  app.add_option("--color", color, "Colour output (NO_COLOR is honoured)")
+      ->type_name("WHEN")
+      ->capture_default_str()
+      ->check(one_of({"auto", "always", "never"}));
 
   bool explicit_config = false;
   const auto config_path = find_config_file(argc, argv, explicit_config);
@@ -79,11 +79,11 @@ int run(int argc, char **argv) {
   }
   app.config_formatter(std::make_shared<TomlConfig>());
   app.allow_config_extras(CLI::config_extras_mode::error);
-  auto *config_opt = app.set_config("--config", config_path.string(),
-                                    "Read settings from this forge.toml (default: ./forge.toml, then "
-                                    "$XDG_CONFIG_HOME/forge/forge.toml)",
-                                    explicit_config);
-  (void)config_opt;
+  app.set_config("--config", config_path.string(),
+                 "Read settings from this forge.toml (default: $FORGE_CONFIG, ./forge.toml, then "
+                 "$XDG_CONFIG_HOME/forge/forge.toml)",
+                 explicit_config)
+      ->type_name("PATH"); // its default is the file found, which CLI11 reads: not shown in the help
 
   Action action;
   add_ingest(app, action);
@@ -94,9 +94,17 @@ int run(int argc, char **argv) {
   add_matrix(app, action);
   add_merge(app, action);
   add_publish(app, action);
+  add_help_command(app);
+  add_completions(app, action);
+  add_man(app, action);
 
+  Prescan pre = prescan_arguments(app, std::vector<std::string>(argv + 1, argv + argc));
+  if (pre.problem) {
+    return usage_error(*pre.problem);
+  }
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> reversed(pre.args.rbegin(), pre.args.rend()); // CLI11 takes them back to front
+    app.parse(reversed);
   } catch (const CLI::ConfigError &e) {
     std::string what = e.what();
     const std::string extras = "INI was not able to parse ";
@@ -115,9 +123,7 @@ int run(int argc, char **argv) {
   } catch (const CLI::CallForVersion &e) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
-    print_error(e.what());
-    fmt::print(stderr, "Run 'forge --help' for usage.\n");
-    return static_cast<int>(ExitCode::usage);
+    return usage_error(describe_parse_error(app, e));
   }
 
   try {

@@ -1,6 +1,8 @@
 // Why: `forge publish` maps flags and forge.toml [publish] onto a PublishRequest; credentials come from the
 // environment or a file, never from the command line, where other users could read them.
 #include "cli/commands.hpp"
+#include "cli/forge_options.hpp"
+#include "cli/option_types.hpp"
 #include "forge/ship/publish.hpp"
 #include "forge/util/fs.hpp"
 #include "forge/util/term.hpp"
@@ -13,22 +15,12 @@
 namespace forge::cli {
 namespace {
 
+// What only the command line has; everything else binds to the request, whose values are the defaults.
 struct PublishFlags {
-  std::string out = "forge-out";
-  std::string registry = "ghcr.io";
-  std::string name_space = "pkgforge-cargo";
-  std::vector<std::string> only;
-  bool dry_run = false;
-  int jobs = 4;
   std::string username;
   std::string token_env = "FORGE_REGISTRY_TOKEN";
   std::string token_file;
-  std::string source;
-  int retries = 5;
-  double retry_backoff = 1.0;
-  uint64_t chunk_threshold = uint64_t{64} << 20;
-  uint64_t chunk_size = uint64_t{16} << 20;
-  long connect_timeout = 30;
+  PublishRequest request;
 };
 
 std::string env(const std::string &name) {
@@ -65,31 +57,23 @@ RegistryCredentials credentials(const PublishFlags &f, const RegistryEndpoint &e
     c.username = env("GITHUB_ACTOR");
   }
   if (c.username.empty()) {
-    c.username = f.name_space;
+    c.username = f.request.name_space;
   }
   return c;
 }
 
-PublishRequest to_request(const PublishFlags &f) {
-  PublishRequest r;
-  r.out = f.out;
-  r.name_space = f.name_space;
-  r.only = f.only;
-  r.dry_run = f.dry_run;
-  r.jobs = f.jobs;
-  r.source = f.source;
-  r.client.endpoint = parse_registry(f.registry);
-  if (r.name_space.empty() || r.name_space.find_first_of("/: ") != std::string::npos) {
-    fail(ExitCode::usage, "--namespace must be one path component, not '{}'", f.name_space);
+void check_namespace(const std::string &name_space) {
+  if (name_space.empty() || name_space.find_first_of("/: ") != std::string::npos) {
+    fail(ExitCode::usage, "--namespace must be one path component, not '{}'", name_space);
   }
+}
+
+PublishRequest to_request(const PublishFlags &f) {
+  PublishRequest r = f.request;
+  check_namespace(r.name_space);
   if (!r.dry_run) {
     r.client.credentials = credentials(f, r.client.endpoint);
   }
-  r.client.retry.max_attempts = f.retries;
-  r.client.retry.initial_backoff_s = f.retry_backoff;
-  r.client.chunk_threshold = f.chunk_threshold;
-  r.client.chunk_size = f.chunk_size;
-  r.client.connect_timeout_s = f.connect_timeout;
   return r;
 }
 
@@ -100,43 +84,61 @@ void add_publish(CLI::App &app, Action &action) {
   auto *cmd =
       app.add_subcommand("publish", "Push every built static executable in the out dir to an OCI registry "
                                     "in soar's layout (GHCR by default)");
-  cmd->add_option("--out", f->out, "Out dir written by forge build: <out>/<host>/<crate>/<version>/")
+  PublishRequest &r = f->request;
+  cmd->add_option("--out", r.out, "Out dir written by forge build: <out>/<host>/<crate>/<version>/")
+      ->type_name("DIR")
       ->capture_default_str();
-  cmd->add_option("--registry", f->registry, "Registry HOST[:PORT]; prefix http:// for a plain-HTTP registry")
-      ->capture_default_str();
-  cmd->add_option("--namespace", f->name_space, "Owner: <registry>/<namespace>/<crate>/stable/<exe>")
-      ->capture_default_str();
-  cmd->add_option("--only", f->only, "Publish only these crates (comma-separated or repeated)")
-      ->delimiter(',');
-  cmd->add_flag("--dry-run", f->dry_run, "Print what would be pushed; send nothing");
-  cmd->add_option("--jobs", f->jobs, "Executables published at once (each on its own connection)")
+  cmd->add_option_function<std::string>(
+         "--registry", [&r](const std::string &v) { r.client.endpoint = parse_registry(v); },
+         "Registry HOST[:PORT]; prefix http:// for a plain-HTTP registry")
+      ->type_name("HOST")
+      ->default_str(r.client.endpoint.host)
+      ->check(checked_by([](const std::string &v) { (void)parse_registry(v); }));
+  cmd->add_option("--namespace", r.name_space, "Owner: <registry>/<namespace>/<crate>/stable/<exe>")
+      ->type_name("NAME")
       ->capture_default_str()
-      ->check(CLI::Range(1, 64));
+      ->check(checked_by(check_namespace));
+  cmd->add_option("--only", r.only, "Publish only these crates (comma-separated or repeated)")
+      ->type_name("CRATE,...")
+      ->delimiter(',')
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_flag("--dry-run", r.dry_run, "Print what would be pushed; send nothing");
+  cmd->add_option("--jobs", r.jobs, "Executables published at once (each on its own connection)")
+      ->type_name("N")
+      ->capture_default_str()
+      ->check(whole_number(1, 64));
   cmd->add_option("--username", f->username,
                   "User for Basic auth and token requests (default: $FORGE_REGISTRY_USER, $GITHUB_ACTOR, the "
-                  "namespace)");
+                  "namespace)")
+      ->type_name("NAME");
   cmd->add_option(
          "--token-env", f->token_env,
          "Environment variable holding the password or token (GITHUB_TOKEN is the fallback for ghcr.io)")
+      ->type_name("VAR")
       ->capture_default_str();
-  cmd->add_option("--token-file", f->token_file, "Read the password or token from this file instead");
-  cmd->add_option("--source", f->source,
-                  "org.opencontainers.image.source for every manifest (default: the crate's repository)");
-  cmd->add_option("--retries", f->retries, "Tries per request and per blob upload")
+  cmd->add_option("--token-file", f->token_file, "Read the password or token from this file instead")
+      ->type_name("FILE");
+  cmd->add_option("--source", r.source,
+                  "org.opencontainers.image.source for every manifest (default: the crate's repository)")
+      ->type_name("URL");
+  cmd->add_option("--retries", r.client.retry.max_attempts, "Tries per request and per blob upload")
+      ->type_name("N")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100));
-  cmd->add_option("--retry-backoff", f->retry_backoff, "Seconds before the first retry, doubled after each")
+      ->check(whole_number(1, 100));
+  cmd->add_option("--retry-backoff", r.client.retry.initial_backoff_s,
+                  "Seconds before the first retry, doubled after each")
+      ->type_name("SECONDS")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 600.0));
-  cmd->add_option("--chunk-threshold", f->chunk_threshold,
-                  "Blobs larger than this many bytes go up in chunks")
-      ->capture_default_str();
-  cmd->add_option("--chunk-size", f->chunk_size, "Bytes per PATCH of a chunked upload")
+      ->check(decimal_number(0, 600));
+  add_size(*cmd, "--chunk-threshold", r.client.chunk_threshold, "Blobs larger than this go up in chunks");
+  add_size(*cmd, "--chunk-size", r.client.chunk_size, "Size of each PATCH of a chunked upload")
+      ->check(whole_number(1));
+  cmd->add_option("--connect-timeout", r.client.connect_timeout_s, "Seconds to wait for a connection")
+      ->type_name("SECONDS")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--connect-timeout", f->connect_timeout, "Seconds to wait for a connection")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1));
   cmd->callback([&action, f] {
     action = [f] {
       const PublishRequest request = to_request(*f);

@@ -1,5 +1,6 @@
 // Why: `forge report` draws report.json for whoever is looking: a terminal, a GitHub step summary, a browser.
 #include "cli/commands.hpp"
+#include "cli/option_types.hpp"
 #include "forge/run/aggregates.hpp"
 #include "forge/run/report.hpp"
 #include "forge/util/error.hpp"
@@ -17,9 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct ReportFlags {
-  std::string out = "forge-out";
+  std::filesystem::path out = kDefaultOutDir;
   std::string format = "text";
-  std::string output;
+  std::filesystem::path output;
 };
 
 void append_step_summary(const std::string &markdown) {
@@ -37,11 +38,24 @@ void append_step_summary(const std::string &markdown) {
   }
 }
 
+// -o names a file in a directory that exists: a typo must not grow a directory tree.
+void check_output(const fs::path &output) {
+  std::error_code ec;
+  const fs::path dir = output.has_parent_path() ? output.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) {
+    fail(ExitCode::io, "cannot write {}: {} is not a directory", output.string(), dir.string());
+  }
+}
+
 int report_action(const ReportFlags &f) {
-  const fs::path path = fs::path(f.out) / kReportFile;
+  if (!f.output.empty()) {
+    check_output(f.output);
+  }
+  const fs::path path = f.out / kReportFile;
   std::error_code ec;
   if (!fs::exists(path, ec)) {
-    fail(ExitCode::io, "no {} in {}: run `forge run` or `forge merge` there first", kReportFile, f.out);
+    fail(ExitCode::io, "no {} in {}: run `forge run` or `forge merge` there first", kReportFile,
+         f.out.string());
   }
   const auto report = nlohmann::json::parse(read_file(path), nullptr, false);
   if (report.is_discarded()) {
@@ -74,11 +88,14 @@ void add_report(CLI::App &app, Action &action) {
   auto *cmd =
       app.add_subcommand("report", "Render report.json: funnel, success rates, executables per target, "
                                    "failure reasons (markdown is also appended to $GITHUB_STEP_SUMMARY)");
-  cmd->add_option("--out", f->out, "The directory of a run or merge")->capture_default_str();
-  cmd->add_option("--format", f->format, "text, markdown, html or json")
+  cmd->add_option("--out", f->out, "The directory of a run or merge")
+      ->type_name("DIR")
+      ->capture_default_str();
+  cmd->add_option("--format", f->format, "Output format")
+      ->type_name("FORMAT")
       ->capture_default_str()
-      ->check(CLI::IsMember({"text", "markdown", "html", "json"}));
-  cmd->add_option("-o,--output", f->output, "Write to this file instead of stdout");
+      ->check(one_of({"text", "markdown", "html", "json"}));
+  cmd->add_option("-o,--output", f->output, "Write to this file instead of stdout")->type_name("FILE");
   cmd->callback([&action, f] { action = [f] { return report_action(*f); }; });
 }
 

@@ -23,12 +23,12 @@ void add_report(CLI::App &app, Action &action);
 void add_matrix(CLI::App &app, Action &action);
 void add_merge(CLI::App &app, Action &action);
 void add_publish(CLI::App &app, Action &action);
+void add_help_command(CLI::App &app);
+void add_completions(CLI::App &app, Action &action);
+void add_man(CLI::App &app, Action &action);
 
 // The config file given with --config or $FORGE_CONFIG (empty when forge found or skipped one by itself):
 // `forge run` hands it to its `forge build` children.
 const std::filesystem::path &explicit_config_file();
-
-// "TRIPLE=PROGRAM" strings (--linker) -> pairs; throws Error(usage) for anything else.
-std::vector<std::pair<std::string, std::string>> parse_linkers(const std::vector<std::string> &specs);
 
 } // namespace forge::cli

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 #include <thread>
@@ -50,6 +51,18 @@ FeatureMode parse_feature_mode(const std::string &text) {
   fail(ExitCode::usage, "--features must be all, default or all-then-default, not '{}'", text);
 }
 
+std::string feature_mode_name(FeatureMode mode) {
+  switch (mode) {
+  case FeatureMode::all:
+    return "all";
+  case FeatureMode::default_:
+    return "default";
+  case FeatureMode::all_then_default:
+    break;
+  }
+  return "all-then-default";
+}
+
 std::string feature_set_name(FeatureSet set) {
   return set == FeatureSet::all ? "all" : "default";
 }
@@ -82,6 +95,19 @@ std::string rustflags_for(const Target &target, const std::string &extra) {
   return flags;
 }
 
+std::string remap_flags(const std::vector<std::pair<std::string, std::string>> &prefixes) {
+  std::string out;
+  for (const auto &[from, to] : prefixes) {
+    const auto space = [](unsigned char c) { return std::isspace(c) != 0; };
+    if (from.empty() || std::any_of(from.begin(), from.end(), space) ||
+        std::any_of(to.begin(), to.end(), space)) {
+      continue;
+    }
+    out += (out.empty() ? "" : " ") + std::string("--remap-path-prefix=") + from + "=" + to;
+  }
+  return out;
+}
+
 namespace {
 std::string env_triple(const std::string &triple) {
   std::string out = triple;
@@ -89,6 +115,10 @@ std::string env_triple(const std::string &triple) {
     return c == '-' || c == '.' ? '_' : static_cast<char>(std::toupper(c));
   });
   return out;
+}
+
+std::string join_flags(const std::string &a, const std::string &b) {
+  return a.empty() ? b : b.empty() ? a : a + " " + b;
 }
 } // namespace
 
@@ -145,7 +175,7 @@ BuildInvocation make_invocation(const BuilderSettings &s, const Target &target, 
 
   inv.env = {
       {"CARGO_TARGET_DIR", target_dir.string()},
-      {"RUSTFLAGS", rustflags_for(target, s.extra_rustflags)},
+      {"RUSTFLAGS", rustflags_for(target, join_flags(remap_flags(s.remap_path_prefixes), s.extra_rustflags))},
       // The release profile is set through cargo's environment knobs, never by editing Cargo.toml.
       {"CARGO_PROFILE_RELEASE_LTO", "true"},
       {"CARGO_PROFILE_RELEASE_OPT_LEVEL", "3"},
@@ -157,6 +187,9 @@ BuildInvocation make_invocation(const BuilderSettings &s, const Target &target, 
       {"CARGO_TERM_COLOR", "never"},
       {"CARGO_ENCODED_RUSTFLAGS", ""}, // empty = removed: an inherited one would override RUSTFLAGS
   };
+  if (s.source_date_epoch) {
+    inv.env.emplace_back("SOURCE_DATE_EPOCH", std::to_string(*s.source_date_epoch));
+  }
   for (const auto &[triple, linker] : s.linkers) {
     if (triple == target.triple) {
       inv.env.emplace_back("CARGO_TARGET_" + env_triple(triple) + "_LINKER", linker);

@@ -163,12 +163,8 @@ private:
   std::vector<std::string_view> lines_;
 };
 
-Failure make(std::string_view reason, std::string details) {
-  Failure failure;
-  failure.reason = std::string(reason);
-  failure.details = std::move(details);
-  failure.spurious = is_spurious(reason);
-  return failure;
+Failure make(Reason reason, std::string details) {
+  return Failure::of(reason, std::move(details));
 }
 
 // Names of missing native libraries in the phrasings of the pkg-config crate, pkg-config itself, openssl-sys,
@@ -285,8 +281,8 @@ std::optional<Failure> check_file_size_limit(const ExitInfo &exit, const LogView
     return std::nullopt;
   }
   Failure failure =
-      make("no-space", clip("a file grew beyond the sandbox's size limit (--sandbox-max-file-size)" +
-                            (at ? ": " + view.clipped(*at) : std::string())));
+      make(Reason::no_space, clip("a file grew beyond the sandbox's size limit (--sandbox-max-file-size)" +
+                                  (at ? ": " + view.clipped(*at) : std::string())));
   failure.spurious = false; // the same build hits the same limit again
   return failure;
 }
@@ -294,7 +290,7 @@ std::optional<Failure> check_file_size_limit(const ExitInfo &exit, const LogView
 std::optional<Failure> check_no_space(const LogView &view) {
   if (auto at = view.find({"No space left on device", "(os error 28)", "Disk quota exceeded",
                            "ld terminated with signal 7 [Bus error]"})) {
-    return make("no-space", view.clipped(*at));
+    return make(Reason::no_space, view.clipped(*at));
   }
   return std::nullopt;
 }
@@ -304,11 +300,11 @@ std::optional<Failure> check_out_of_memory(const ExitInfo &exit, const LogView &
   const auto allocator_abort = view.find_if(
       {" bytes failed"}, [](std::string_view line) { return !contains(line, "memory allocation of "); });
   if (allocator_abort) {
-    return make("out-of-memory", view.clipped(*allocator_abort));
+    return make(Reason::out_of_memory, view.clipped(*allocator_abort));
   }
   if (auto at = view.find({"tried to allocate more memory than available to compiler",
                            "LLVM ERROR: out of memory", "Cannot allocate memory (os error 12)"})) {
-    return make("out-of-memory", view.clipped(*at));
+    return make(Reason::out_of_memory, view.clipped(*at));
   }
   // cargo: "process didn't exit successfully: `/path/to/prog args` (signal: 9, SIGKILL: kill)".
   if (auto at = view.find({"(signal: 9, SIGKILL: kill)"})) {
@@ -318,11 +314,11 @@ std::optional<Failure> check_out_of_memory(const ExitInfo &exit, const LogView &
       program =
           "`" + std::string(slash == std::string_view::npos ? *command : command->substr(slash + 1)) + "`";
     }
-    return make("out-of-memory",
+    return make(Reason::out_of_memory,
                 clip(program + " killed by SIGKILL without a timeout (likely out of memory)"));
   }
   if (exit.term_signal == kSigKill || exit.exit_code == kShellSigKill) {
-    return make("out-of-memory", "builder killed by SIGKILL without a timeout (likely out of memory)");
+    return make(Reason::out_of_memory, "builder killed by SIGKILL without a timeout (likely out of memory)");
   }
   return std::nullopt;
 }
@@ -340,7 +336,7 @@ std::optional<Failure> check_missing_library(const LogView &view) {
                                   {"unable to find library -l", "cannot find -l"},
                                   {" was not found in the pkg-config search path", "No package '"}});
   Failure failure =
-      make("missing-system-library", at ? view.clipped(*at) : std::string("missing system library"));
+      make(Reason::missing_system_library, at ? view.clipped(*at) : std::string("missing system library"));
   failure.libraries = std::move(libraries);
   return failure;
 }
@@ -348,12 +344,12 @@ std::optional<Failure> check_missing_library(const LogView &view) {
 std::optional<Failure> check_target(const LogView &view) {
   if (auto at = view.find_best(
           {{"target may not be installed"}, {"can't find crate for `core`", "can't find crate for `std`"}})) {
-    return make("target-not-installed", view.clipped(*at));
+    return make(Reason::target_not_installed, view.clipped(*at));
   }
   // rustup: "error: toolchain 'nightly-x86_64-unknown-linux-gnu' is not installed".
   if (auto at = view.find_if({"' is not installed"},
                              [](std::string_view line) { return !contains(line, "toolchain '"); })) {
-    return make("target-not-installed", view.clipped(*at));
+    return make(Reason::target_not_installed, view.clipped(*at));
   }
   return std::nullopt;
 }
@@ -366,20 +362,20 @@ std::optional<Failure> check_network(const LogView &view) {
                         "Operation timed out", "SSL connect error", "network failure seems to have happened",
                         "Network is unreachable", "failed to lookup address information"},
                        is_spurious_network_warning)) {
-    return make("network", view.clipped(*at));
+    return make(Reason::network, view.clipped(*at));
   }
   return std::nullopt;
 }
 
 std::optional<Failure> check_dependency_resolution(const LogView &view) {
   if (auto at = find_lock_problem(view)) {
-    return make("dependency-resolution", clip("lock file problem: " + view.clipped(*at)));
+    return make(Reason::dependency_resolution, clip("lock file problem: " + view.clipped(*at)));
   }
   if (auto at =
           view.find({"failed to select a version", "no matching package named", "cyclic package dependency",
                      "failed to load manifest for dependency", "does not have these features",
                      "does not have that feature", "failed to resolve patches"})) {
-    return make("dependency-resolution", view.clipped(*at));
+    return make(Reason::dependency_resolution, view.clipped(*at));
   }
   return std::nullopt;
 }
@@ -387,7 +383,7 @@ std::optional<Failure> check_dependency_resolution(const LogView &view) {
 std::optional<Failure> check_checksum(const LogView &view) {
   if (auto at = view.find({"changed between lock files", "the listed checksum of",
                            "failed to verify the checksum of", "checksum mismatch"})) {
-    return make("checksum-mismatch", view.clipped(*at));
+    return make(Reason::checksum_mismatch, view.clipped(*at));
   }
   return std::nullopt;
 }
@@ -397,7 +393,7 @@ std::optional<Failure> check_build_script(const LogView &view) {
   if (!at) {
     return std::nullopt;
   }
-  Failure failure = make("build-script", view.clipped(*at));
+  Failure failure = make(Reason::build_script, view.clipped(*at));
   failure.crate = failed_crate(view);
   if (auto message = build_script_message(view)) {
     failure.details = clip("build script of `" + failure.crate + "` failed: " + *message);
@@ -417,12 +413,12 @@ std::optional<Failure> check_link(const LogView &view) {
                                   {"error: linker `"},
                                   {"linking with `"},
                                   {"ld returned 1 exit status"}});
-  return make("link-error", at ? view.clipped(*at) : std::string("link failed"));
+  return make(Reason::link_error, at ? view.clipped(*at) : std::string("link failed"));
 }
 
 std::optional<Failure> check_ice(const LogView &view) {
   if (auto at = view.find({"internal compiler error:", "the compiler unexpectedly panicked"})) {
-    return make("internal", view.clipped(*at));
+    return make(Reason::internal, view.clipped(*at));
   }
   return std::nullopt;
 }
@@ -438,7 +434,7 @@ std::optional<Failure> check_compile(const LogView &view) {
     return text.rfind("error", 0) != 0 || contains(text, "could not compile `");
   });
   const auto at = first_error ? first_error : could_not;
-  Failure failure = make("compile-error", at ? view.clipped(*at) : std::string("compilation failed"));
+  Failure failure = make(Reason::compile_error, at ? view.clipped(*at) : std::string("compilation failed"));
   failure.error_codes = std::move(codes);
   return failure;
 }
@@ -447,26 +443,23 @@ Failure internal_failure(const ExitInfo &exit, const LogView &view) {
   const auto &lines = view.lines();
   for (std::size_t i = lines.size(); i-- > 0;) {
     if (trim(lines[i]).rfind("error", 0) == 0) {
-      return make("internal", view.clipped(i));
+      return make(Reason::internal, view.clipped(i));
     }
   }
   for (std::size_t i = lines.size(); i-- > 0;) {
     if (!trim(lines[i]).empty()) {
-      return make("internal", view.clipped(i));
+      return make(Reason::internal, view.clipped(i));
     }
   }
   if (exit.term_signal != 0) {
-    return make("internal",
+    return make(Reason::internal,
                 "builder killed by signal " + std::to_string(exit.term_signal) + " with no output");
   }
-  return make("internal", "builder exited with status " + std::to_string(exit.exit_code) + " with no output");
+  return make(Reason::internal,
+              "builder exited with status " + std::to_string(exit.exit_code) + " with no output");
 }
 
 } // namespace
-
-bool is_spurious(std::string_view reason) {
-  return reason == "timeout" || reason == "out-of-memory" || reason == "no-space" || reason == "network";
-}
 
 bool lock_problem(std::string_view log) {
   return find_lock_problem(LogView(log)).has_value();
@@ -475,11 +468,11 @@ bool lock_problem(std::string_view log) {
 Failure classify_build_failure(const ExitInfo &exit, std::string_view log) {
   const LogView view(log);
   if (exit.timed_out) {
-    return make("timeout", "build timed out");
+    return make(Reason::timeout, "build timed out");
   }
   if (exit.exit_code == kShellNotFound) {
     if (auto at = view.find({"command not found"})) {
-      return make("builder-missing", view.clipped(*at));
+      return make(Reason::builder_missing, view.clipped(*at));
     }
   }
   const std::array checks{

@@ -132,6 +132,10 @@ std::string check_entry(const nlohmann::json &j, IndexEntry &out) {
     }
     out.rust_version = it->get<std::string>();
   }
+  // Newer index entries carry the publication time; a value of another type is ignored, not an error.
+  if (const auto it = j.find("pubtime"); it != j.end() && it->is_string()) {
+    out.pubtime = it->get<std::string>();
+  }
   if (const auto it = j.find("deps"); it != j.end() && !it->is_array()) {
     return "\"deps\" is not an array";
   }

@@ -143,6 +143,18 @@ SandboxMode parse_sandbox_mode(const std::string &text) {
   fail(ExitCode::usage, "--sandbox must be auto, bwrap or none, not '{}'", text);
 }
 
+std::string sandbox_mode_name(SandboxMode mode) {
+  switch (mode) {
+  case SandboxMode::bwrap:
+    return "bwrap";
+  case SandboxMode::none:
+    return "none";
+  case SandboxMode::auto_:
+    break;
+  }
+  return "auto";
+}
+
 SandboxChoice choose_sandbox(const SandboxSettings &s, BuilderKind builder, const SandboxProbe &probe) {
   if (s.mode == SandboxMode::none) {
     return {false, "--sandbox none: build scripts run with forge's rights"};

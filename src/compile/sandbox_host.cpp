@@ -152,13 +152,19 @@ std::string last_line(const std::string &text) {
   return last;
 }
 
-std::string program_version(const std::string &program, const fs::path &scratch) {
+// A short probe: a minimal PATH, 10 s, 1 s grace.
+ProcessSpec probe_spec(std::vector<std::string> argv, const fs::path &log_path) {
   ProcessSpec spec;
-  spec.argv = {program, "--version"};
+  spec.argv = std::move(argv);
   spec.env = {"PATH=/usr/bin:/bin"};
   spec.timeout = std::chrono::seconds(10);
   spec.grace = std::chrono::seconds(1);
-  spec.log_path = scratch / "version.log";
+  spec.log_path = log_path;
+  return spec;
+}
+
+std::string program_version(const std::string &program, const fs::path &scratch) {
+  const ProcessSpec spec = probe_spec({program, "--version"}, scratch / "version.log");
   const ProcessResult r = run_process(spec);
   std::error_code ec;
   return r.ok() ? last_line(read_file(spec.log_path)) : std::string();
@@ -200,12 +206,9 @@ SandboxProbe run_probe(const SandboxSettings &settings) {
     std::vector<std::string> notes;
     const SandboxLayout layout = prepare_sandbox(settings, probe, scratch / "work", scratch / "work",
                                                  host_cargo_home(), host_rustup_home(), {}, notes);
-    ProcessSpec spec;
-    spec.argv = bwrap_command(probe.program, layout, {"/bin/sh", "-c", "echo sandboxed > probe"});
-    spec.env = {"PATH=/usr/bin:/bin"};
-    spec.timeout = std::chrono::seconds(10);
-    spec.grace = std::chrono::seconds(1);
-    spec.log_path = scratch / "probe.log";
+    const ProcessSpec spec =
+        probe_spec(bwrap_command(probe.program, layout, {"/bin/sh", "-c", "echo sandboxed > probe"}),
+                   scratch / "probe.log");
     const ProcessResult r = run_process(spec);
     std::string wrote;
     try {

@@ -3,6 +3,7 @@
 #include "forge/compile/subprocess.hpp"
 
 #include "forge/compile/log_writer.hpp"
+#include "forge/util/spawn.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -203,64 +204,6 @@ int high_fd(int fd) {
   return moved;
 }
 
-// posix_spawn with the child's stdio, process group, signal state and directory set up; returns the errno.
-int spawn_child(const std::string &program, const ProcessSpec &spec, int out_fd, pid_t &pid) {
-  std::vector<char *> argv;
-  for (const auto &arg : spec.argv) {
-    argv.push_back(const_cast<char *>(arg.c_str()));
-  }
-  argv.push_back(nullptr);
-  std::vector<char *> envp;
-  for (const auto &entry : spec.env) {
-    envp.push_back(const_cast<char *>(entry.c_str()));
-  }
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  int rc = 0;
-  auto check = [&rc](int r) {
-    if (rc == 0) {
-      rc = r;
-    }
-  };
-  if (!spec.cwd.empty()) {
-    check(posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str()));
-  }
-  check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0));
-  check(posix_spawn_file_actions_adddup2(&actions, out_fd, 1));
-  check(posix_spawn_file_actions_adddup2(&actions, out_fd, 2));
-  check(posix_spawn_file_actions_addclosefrom_np(&actions, 3)); // even fds other threads left inheritable
-
-  sigset_t empty;
-  sigemptyset(&empty);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGQUIT}) {
-    sigaddset(&defaults, sig);
-  }
-  check(posix_spawnattr_setflags(&attr,
-                                 POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
-  check(posix_spawnattr_setpgroup(&attr, 0));
-  check(posix_spawnattr_setsigmask(&attr, &empty));
-  check(posix_spawnattr_setsigdefault(&attr, &defaults));
-  if (rc == 0) {
-    rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
-  }
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc;
-}
-
-int wait_blocking(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
-
 // Kills the whole group and reaps the child if run_process leaves early (e.g. on an exception).
 class ChildGuard {
 public:
@@ -270,13 +213,13 @@ public:
   ~ChildGuard() {
     if (pid_ > 0) {
       ::kill(-pid_, SIGKILL);
-      wait_blocking(pid_);
+      wait_for_exit(pid_);
     }
   }
   // The child has exited (zombie, not reaped): kill what is left of its group, then collect its status.
   int reap() {
     ::kill(-pid_, SIGKILL); // safe: the unreaped leader keeps the group id from being reused
-    int status = wait_blocking(pid_);
+    int status = wait_for_exit(pid_);
     pid_ = 0;
     return status;
   }
@@ -323,7 +266,7 @@ ProcessResult run_process(const ProcessSpec &spec) {
       result.log_error = result.log_error.empty() ? "cannot write the log" : result.log_error;
     }
   };
-  auto fail = [&](std::string message) {
+  auto not_started = [&](std::string message) {
     result.spawn_error = std::move(message);
     log.note("[forge: " + result.spawn_error + "]", elapsed());
     write_log();
@@ -331,37 +274,40 @@ ProcessResult run_process(const ProcessSpec &spec) {
   };
 
   if (spec.argv.empty()) {
-    return fail("cannot run an empty command");
+    return not_started("cannot run an empty command");
   }
   const std::string &name = spec.argv.front();
   if (!spec.cwd.empty()) {
     struct stat st {};
     int err = ::stat(spec.cwd.c_str(), &st) != 0 ? errno : (S_ISDIR(st.st_mode) ? 0 : ENOTDIR);
     if (err != 0) {
-      return fail("cannot run " + name + ": cannot enter " + spec.cwd.string() + ": " + errno_text(err));
+      return not_started("cannot run " + name + ": cannot enter " + spec.cwd.string() + ": " +
+                         errno_text(err));
     }
   }
   int lookup_error = 0;
   std::string program = find_program(name, spec, lookup_error);
   if (program.empty()) {
-    return fail("cannot run " + name + ": " + errno_text(lookup_error));
+    return not_started("cannot run " + name + ": " + errno_text(lookup_error));
   }
 
   std::array<int, 2> fds{};
   if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
-    return fail("cannot run " + name + ": pipe: " + errno_text(errno));
+    return not_started("cannot run " + name + ": pipe: " + errno_text(errno));
   }
   UniqueFd out(high_fd(fds[0]));
   UniqueFd child_out(high_fd(fds[1]));
   if (out.get() < 0 || child_out.get() < 0) {
-    return fail("cannot run " + name + ": pipe: " + errno_text(errno));
+    return not_started("cannot run " + name + ": pipe: " + errno_text(errno));
   }
 
   SignalCapture capture; // before spawning, so that no signal is lost between spawn and the loop
   const uint64_t signals_at_start = g_signal_count.load();
   pid_t pid = 0;
-  if (int rc = spawn_child(program, spec, child_out.get(), pid); rc != 0) {
-    return fail("cannot run " + name + ": " + errno_text(rc));
+  if (int rc =
+          spawn_in_own_group(program, spec.argv, spec.env, spec.cwd, child_out.get(), pid, spec.stdout_path);
+      rc != 0) {
+    return not_started("cannot run " + name + ": " + errno_text(rc));
   }
   child_out.reset(); // only the child (and its descendants) hold the write end now
   ChildGuard guard(pid);

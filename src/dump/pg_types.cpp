@@ -2,6 +2,8 @@
 // the result never depends on the process's locale or time zone.
 #include "forge/dump/pg_types.hpp"
 
+#include "forge/util/time.hpp"
+
 #include <fmt/format.h>
 
 namespace forge::pg {
@@ -49,36 +51,6 @@ int64_t days_in_month(int64_t y, int64_t m) {
   return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date, using 400-year eras that start on March 1st.
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t year_of_era = y - era * 400;                         // [0, 399]
-  const int64_t shifted_month = m > 2 ? m - 3 : m + 9;               // March = 0
-  const int64_t day_of_year = (153 * shifted_month + 2) / 5 + d - 1; // [0, 365]
-  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146'097 + day_of_era - 719'468;
-}
-
-struct Civil {
-  int64_t year, month, day;
-};
-
-// The inverse of days_from_civil.
-Civil civil_from_days(int64_t days) {
-  days += 719'468;
-  const int64_t era = (days >= 0 ? days : days - 146'096) / 146'097;
-  const int64_t day_of_era = days - era * 146'097; // [0, 146096]
-  const int64_t year_of_era =
-      (day_of_era - day_of_era / 1'460 + day_of_era / 36'524 - day_of_era / 146'096) / 365; // [0, 399]
-  const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const int64_t shifted_month = (5 * day_of_year + 2) / 153; // March = 0
-  const int64_t day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-  const int64_t month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
-  const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-  return {year, month, day};
-}
-
 // Parses "YYYY-MM-DD" at the start of `s`; returns the day number and advances `pos`.
 std::optional<int64_t> read_date(std::string_view s, size_t &pos) {
   const int64_t y = read_digits(s, pos, 4);
@@ -91,10 +63,6 @@ std::optional<int64_t> read_date(std::string_view s, size_t &pos) {
   if (d < 1 || d > days_in_month(y, m))
     return std::nullopt;
   return days_from_civil(y, m, d);
-}
-
-int64_t floor_div(int64_t a, int64_t b) {
-  return a / b - (a % b != 0 && (a < 0) != (b < 0) ? 1 : 0);
 }
 
 bool is_array_space(char c) {
@@ -197,21 +165,6 @@ std::optional<int64_t> parse_timestamp(std::string_view text) {
       seconds >= days_from_civil(10000, 1, 1) * seconds_per_day)
     return std::nullopt;
   return seconds * micros_per_second + fraction;
-}
-
-std::string format_rfc3339(int64_t micros) {
-  const int64_t seconds = floor_div(micros, micros_per_second);
-  const int64_t days = floor_div(seconds, seconds_per_day);
-  const int64_t of_day = seconds - days * seconds_per_day;
-  const Civil c = civil_from_days(days);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.year, c.month, c.day, of_day / 3'600,
-                     of_day / 60 % 60, of_day % 60);
-}
-
-std::string format_date(int64_t micros) {
-  const int64_t days = floor_div(floor_div(micros, micros_per_second), seconds_per_day);
-  const Civil c = civil_from_days(days);
-  return fmt::format("{:04}-{:02}-{:02}", c.year, c.month, c.day);
 }
 
 namespace {

@@ -310,6 +310,14 @@ ordered_json soar_record(const SoarInputs &in, const SoarNaming &naming) {
   r["ghcr_url"] = "https://" + repository;
   r["ghcr_files"] = ordered_json::array(
       {in.exe, "CHECKSUM", "LICENSE", in.exe + ".json", in.exe + ".log", in.exe + ".version"});
+  if (in.has_sbom) {
+    r["ghcr_files"].push_back(in.exe + ".cdx.json");
+    r["sbom_url"] = expand(naming.sbom_url, in, naming, true);
+  }
+  if (in.has_provenance) {
+    r["ghcr_files"].push_back(in.exe + ".intoto.json");
+    r["provenance_url"] = expand(naming.provenance_url, in, naming, true);
+  }
   r["snapshots"] = string_array(in.snapshots);
   r["bundle"] = "false";
   r["deprecated"] = "false";

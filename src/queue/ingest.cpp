@@ -7,6 +7,7 @@
 #include "forge/util/fs.hpp"
 #include "forge/util/http.hpp"
 #include "forge/util/term.hpp"
+#include "forge/util/time.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -16,12 +17,6 @@ namespace forge {
 namespace fs = std::filesystem;
 
 namespace {
-
-int64_t now_micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The cache file for a dump URL: its last path component, or db-dump.tar.gz.
 fs::path cache_path_for(const std::string &url) {
@@ -36,7 +31,7 @@ fs::path cache_path_for(const std::string &url) {
 } // namespace
 
 std::string default_since(int64_t now) {
-  const std::string today = pg::format_date(now);
+  const std::string today = format_date(now);
   const int year = std::stoi(today.substr(0, 4));
   return fmt::format("{:04d}-01-01", year - 1);
 }
@@ -86,7 +81,7 @@ IngestResult run_ingest(const IngestOptions &opt) {
                 res.compressed_bytes, res.seconds, res.stopped_early ? ", stopped early" : "");
 
   QueueHeader header;
-  header.generated_at = pg::format_rfc3339(now_micros());
+  header.generated_at = format_rfc3339(now_micros());
   header.since = res.since;
   header.dump_source = opt.dump;
   header.dump_timestamp = res.dump_timestamp;

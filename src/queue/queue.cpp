@@ -115,8 +115,8 @@ void write_queue_files(const std::filesystem::path &out_dir, const QueueHeader &
   // Both documents are rendered before either is written, so a failure leaves the old pair intact.
   const std::string queue = render_queue(header, selection);
   const std::string funnel = funnel_to_json(selection.funnel).dump(2) + "\n";
-  write_file_atomic(out_dir / "queue.json", queue);
-  write_file_atomic(out_dir / "funnel.json", funnel);
+  write_file_atomic(out_dir / kQueueFile, queue);
+  write_file_atomic(out_dir / kFunnelFile, funnel);
 }
 
 Queue parse_queue(std::string_view text, const std::string &source) {
@@ -149,7 +149,7 @@ Queue parse_queue(std::string_view text, const std::string &source) {
 
 Queue read_queue(const std::filesystem::path &path) {
   Queue q = parse_queue(read_file(path), path.string());
-  const auto funnel_path = path.parent_path() / "funnel.json";
+  const auto funnel_path = path.parent_path() / kFunnelFile;
   std::error_code ec;
   if (std::filesystem::exists(funnel_path, ec)) {
     try {

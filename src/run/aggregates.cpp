@@ -257,8 +257,9 @@ std::string render_retry_list(const CratesBuilt &built) {
   std::vector<std::string> lines;
   for (const auto &[name, c] : built.crates) {
     for (const auto &[triple, t] : c.targets) {
-      if (t.status == "failed") {
-        lines.push_back(fmt::format("{} {}", job_id(name, c.version, triple), t.reason));
+      if (t.status == Status::failed) {
+        lines.push_back(
+            fmt::format("{} {}", job_id(name, c.version, triple), t.reason ? to_string(*t.reason) : ""));
       }
     }
   }

@@ -4,7 +4,6 @@
 #include "forge/run/process_runner.hpp"
 
 #include "forge/compile/classify.hpp"
-#include "forge/util/json_read.hpp"
 #include "forge/util/utf8.hpp"
 
 #include <fmt/format.h>
@@ -59,17 +58,15 @@ JournalEntry base_entry(const JobSpec &spec, const std::string &started_at, doub
   return e;
 }
 
-void set_failure(JournalEntry &e, std::string reason, std::string details) {
-  e.status = "failed";
+void set_failure(JournalEntry &e, Reason reason, std::string details) {
+  e.status = Status::failed;
   e.spurious = is_spurious(reason);
-  e.reason = std::move(reason);
+  e.reason = reason;
   e.details = std::move(details);
 }
 
-bool result_matches(const nlohmann::json &r, const JobSpec &spec) {
-  return r.is_object() && string_or(r, "crate") == spec.job.crate &&
-         string_or(r, "version") == spec.job.version && string_or(r, "target") == spec.job.target.triple &&
-         (string_or(r, "status") == "built" || string_or(r, "status") == "failed");
+bool result_matches(const BuildResult &r, const JobSpec &spec) {
+  return r.crate == spec.job.crate && r.version == spec.job.version && r.target == spec.job.target.triple;
 }
 
 } // namespace
@@ -95,7 +92,8 @@ JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit,
                            const std::optional<nlohmann::json> &result, std::string_view child_log,
                            const std::string &started_at, double duration_s) {
   JobOutcome out;
-  const bool fresh = result && result_matches(*result, spec);
+  const std::optional<BuildResult> parsed = result ? build_result_from_json(*result) : std::nullopt;
+  const bool fresh = parsed && result_matches(*parsed, spec);
   const bool finished_its_work = fresh && exit.term_signal == 0 && exit.exit_code != 130 &&
                                  exit.exit_code != static_cast<int>(ExitCode::usage);
   if (exit.stopped_by_us && !exit.watchdog && !finished_its_work) {
@@ -112,56 +110,52 @@ JobOutcome interpret_child(const JobSpec &spec, const ChildExit &exit,
     return out;
   }
   if (exit.watchdog) {
-    set_failure(e, "timeout",
+    set_failure(e, Reason::timeout,
                 fmt::format("forge build did not finish in time and was killed ({})",
                             exit.term_signal != 0 ? signal_name(exit.term_signal)
                                                   : fmt::format("exit status {}", exit.exit_code)));
     return out;
   }
   if (finished_its_work) {
-    const auto &r = *result;
-    e.status = string_or(r, "status");
-    if (!e.built()) {
-      e.reason = string_or(r, "reason");
-      if (e.reason.empty()) {
-        e.reason = "internal";
-      }
-      e.details = string_or(r, "details");
-      const auto spurious = r.find("spurious");
-      e.spurious =
-          spurious != r.end() && spurious->is_boolean() ? spurious->get<bool>() : is_spurious(e.reason);
+    const BuildResult &r = *parsed;
+    e.status = r.status;
+    if (r.failure) {
+      e.reason = r.failure->reason;
+      e.details = r.failure->details;
+      e.spurious = r.failure->spurious;
     }
-    if (const auto exes = r.find("executables"); exes != r.end() && exes->is_array() && e.built()) {
-      for (const auto &x : *exes) {
-        if (x.is_object() && x.contains("name") && x["name"].is_string() &&
-            is_path_component(x["name"].get<std::string>())) {
-          e.executables.push_back(x["name"].get<std::string>());
+    if (e.built()) {
+      for (const auto &x : r.executables) {
+        if (is_path_component(x.name)) {
+          e.executables.push_back(x.name);
         }
       }
     }
     return out;
   }
   if (exit.term_signal != 0) {
-    set_failure(e, "internal", fmt::format("forge build was killed by {}", signal_name(exit.term_signal)));
+    set_failure(e, Reason::internal,
+                fmt::format("forge build was killed by {}", signal_name(exit.term_signal)));
     return out;
   }
   const std::string said =
       error.empty() ? fmt::format("forge build exited with status {}", exit.exit_code) : error;
   switch (static_cast<ExitCode>(exit.exit_code)) {
   case ExitCode::network:
-    set_failure(e, "network", said);
+    set_failure(e, Reason::network, said);
     break;
   case ExitCode::data:
-    set_failure(e, "download", said); // e.g. the version is not in the index
+    set_failure(e, Reason::download, said); // e.g. the version is not in the index
     break;
   case ExitCode::checksum:
-    set_failure(e, "checksum-mismatch", said);
+    set_failure(e, Reason::checksum_mismatch, said);
     break;
   case ExitCode::io:
-    set_failure(e, said.find("No space left") != std::string::npos ? "no-space" : "internal", said);
+    set_failure(e, said.find("No space left") != std::string::npos ? Reason::no_space : Reason::internal,
+                said);
     break;
   default:
-    set_failure(e, "internal",
+    set_failure(e, Reason::internal,
                 exit.exit_code == 0 ? "forge build exited 0 without writing result.json" : said);
     break;
   }
@@ -182,7 +176,7 @@ bool may_have_lost_tokens(const ChildExit &exit, const JobOutcome &outcome) {
     return true;
   }
   return !outcome.interrupted && outcome.fatal.empty() &&
-         (outcome.entry.reason == "timeout" || outcome.entry.reason == "out-of-memory");
+         (outcome.entry.reason == Reason::timeout || outcome.entry.reason == Reason::out_of_memory);
 }
 
 } // namespace forge

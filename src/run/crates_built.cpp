@@ -45,7 +45,7 @@ int compare_results(const BuiltTarget &a, const BuiltTarget &b) {
     return a.attempts < b.attempts ? -1 : 1;
   }
   if (a.status != b.status) {
-    return a.status == "built" ? 1 : -1;
+    return a.status == Status::built ? 1 : -1;
   }
   const std::string ta = target_to_json(a).dump();
   const std::string tb = target_to_json(b).dump();
@@ -77,11 +77,11 @@ bool put_target(BuiltCrate &c, const std::string &triple, const BuiltTarget &t) 
 }
 
 json target_to_json(const BuiltTarget &t) {
-  json j{{"host", t.host}, {"status", t.status}};
-  if (t.status == "built") {
+  json j{{"host", t.host}, {"status", to_string(t.status)}};
+  if (t.status == Status::built) {
     j["executables"] = t.executables;
   } else {
-    j["reason"] = t.reason;
+    j["reason"] = t.reason ? to_string(*t.reason) : "";
     j["details"] = t.details;
     j["spurious"] = t.spurious;
   }
@@ -94,12 +94,20 @@ json target_to_json(const BuiltTarget &t) {
 BuiltTarget target_from_json(const nlohmann::json &j) {
   BuiltTarget t;
   t.host = j.at("host").get<std::string>();
-  t.status = j.at("status").get<std::string>();
-  if (t.status != "built" && t.status != "failed") {
-    throw std::invalid_argument("status must be built or failed, not " + t.status);
+  const auto status = j.at("status").get<std::string>();
+  const auto parsed = parse_status(status);
+  if (!parsed) {
+    throw std::invalid_argument("status must be built or failed, not " + status);
   }
+  t.status = *parsed;
   t.executables = j.value("executables", std::vector<std::string>{});
-  t.reason = j.value("reason", "");
+  if (t.status == Status::failed) {
+    const auto reason = j.value("reason", "");
+    t.reason = parse_reason(reason);
+    if (!t.reason) {
+      throw std::invalid_argument("unknown failure reason '" + reason + "'");
+    }
+  }
   t.details = j.value("details", "");
   t.spurious = j.value("spurious", false);
   t.duration_s = j.value("duration_s", 0.0);

@@ -32,11 +32,6 @@ constexpr double kMaxDuration = 100.0 * 365 * 24 * 3600;
 
 } // namespace
 
-bool is_path_component(std::string_view name) {
-  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
-         name.find('\0') == std::string_view::npos;
-}
-
 std::string job_id(std::string_view crate, std::string_view version, std::string_view target) {
   std::string id;
   id.reserve(crate.size() + version.size() + target.size() + 2);
@@ -53,8 +48,8 @@ json journal_entry_to_json(const JournalEntry &e) {
          {"version", e.version},
          {"target", e.target},
          {"host", e.host},
-         {"status", e.status},
-         {"reason", e.reason.empty() ? json(nullptr) : json(e.reason)},
+         {"status", to_string(e.status)},
+         {"reason", e.reason ? json(to_string(*e.reason)) : json(nullptr)},
          {"details", e.details.empty() ? json(nullptr) : json(e.details)},
          {"spurious", e.spurious},
          {"attempt", e.attempt},
@@ -89,17 +84,26 @@ std::optional<JournalEntry> journal_entry_from_json(const nlohmann::json &j) {
     return true;
   };
   JournalEntry e;
+  std::string status, reason;
   if (!str("crate", e.crate, false) || !str("version", e.version, false) || !str("target", e.target, false) ||
-      !str("host", e.host, false) || !str("status", e.status, false) || !str("reason", e.reason, true) ||
+      !str("host", e.host, false) || !str("status", status, false) || !str("reason", reason, true) ||
       !str("details", e.details, true) || !str("started_at", e.started_at, false) ||
       !str("finished_at", e.finished_at, false)) {
     return std::nullopt;
   }
+  const auto parsed_status = parse_status(status);
   if (!is_path_component(e.crate) || !is_path_component(e.version) || !is_path_component(e.target) ||
-      !is_path_component(e.host) || (e.status != "built" && e.status != "failed")) {
+      !is_path_component(e.host) || !parsed_status) {
     return std::nullopt;
   }
-  if (e.status == "failed" && e.reason.empty()) {
+  e.status = *parsed_status;
+  if (!reason.empty()) {
+    e.reason = parse_reason(reason);
+    if (!e.reason) {
+      return std::nullopt;
+    }
+  }
+  if (e.status == Status::failed && !e.reason) {
     return std::nullopt;
   }
   const auto spurious = j.find("spurious");

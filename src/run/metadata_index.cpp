@@ -5,6 +5,7 @@
 #include "forge/run/crates_built.hpp"
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"
+#include "forge/util/json_read.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -28,18 +29,13 @@ std::string field(const json &record, const char *key) {
   return it->get<std::string>();
 }
 
-std::string optional_field(const json &record, const char *key) {
-  const auto it = record.find(key);
-  return it != record.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // >0 when `a` should replace `b`: a newer version, else a later build, else (for determinism) the text.
 int compare_records(const json &a, const json &b) {
   if (int c = compare_versions(field(a, "version"), field(b, "version")); c != 0) {
     return c;
   }
-  const std::string da = optional_field(a, "build_date");
-  const std::string db = optional_field(b, "build_date");
+  const std::string da = string_or(a, "build_date");
+  const std::string db = string_or(b, "build_date");
   if (da != db) {
     return da < db ? -1 : 1;
   }

@@ -27,7 +27,7 @@ bool needs_building(const CratesBuilt &built, const std::string &crate, const st
   if (t == it->second.targets.end()) {
     return true;
   }
-  return t->second.status == "failed" && t->second.spurious;
+  return t->second.status == Status::failed && t->second.spurious;
 }
 
 namespace {

@@ -7,6 +7,8 @@
 #include "forge/dump/pg_types.hpp"
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"
+#include "forge/util/spawn.hpp"
+#include "forge/util/time.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -56,12 +58,6 @@ std::string errno_text(int err) {
   return std::generic_category().message(err);
 }
 
-int64_t wall_micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct FileStamp {
   bool exists = false;
   ino_t ino = 0;
@@ -95,51 +91,6 @@ std::string read_tail(const fs::path &p, std::size_t max) {
   return text;
 }
 
-int spawn(const std::vector<std::string> &args, const std::vector<std::string> &env, int log_fd, pid_t &pid) {
-  std::vector<char *> argv;
-  for (const auto &a : args) {
-    argv.push_back(const_cast<char *>(a.c_str()));
-  }
-  argv.push_back(nullptr);
-  std::vector<char *> envp;
-  for (const auto &e : env) {
-    envp.push_back(const_cast<char *>(e.c_str()));
-  }
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  int rc = 0;
-  auto check = [&rc](int r) {
-    if (rc == 0) {
-      rc = r;
-    }
-  };
-  check(posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0));
-  check(posix_spawn_file_actions_adddup2(&actions, log_fd, 1));
-  check(posix_spawn_file_actions_adddup2(&actions, log_fd, 2));
-  check(posix_spawn_file_actions_addclosefrom_np(&actions, 3));
-  sigset_t empty;
-  sigemptyset(&empty);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGQUIT}) {
-    sigaddset(&defaults, sig);
-  }
-  check(posix_spawnattr_setflags(&attr,
-                                 POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
-  check(posix_spawnattr_setpgroup(&attr, 0));
-  check(posix_spawnattr_setsigmask(&attr, &empty));
-  check(posix_spawnattr_setsigdefault(&attr, &defaults));
-  if (rc == 0) {
-    rc = ::posix_spawn(&pid, args.front().c_str(), &actions, &attr, argv.data(), envp.data());
-  }
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc;
-}
-
 bool has_exited(pid_t pid) {
   siginfo_t info{};
   while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
@@ -148,13 +99,6 @@ bool has_exited(pid_t pid) {
     }
   }
   return info.si_pid != 0;
-}
-
-int reap_status(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
 }
 
 } // namespace
@@ -200,7 +144,7 @@ ProcessRunner::~ProcessRunner() {
   for (auto &[id, child] : children_) {
     if (child->pid > 0) {
       ::kill(-child->pid, SIGKILL);
-      reap_status(child->pid);
+      wait_for_exit(child->pid);
     }
     if (child->pidfd >= 0) {
       ::close(child->pidfd);
@@ -238,7 +182,7 @@ void ProcessRunner::start(uint64_t id, const JobSpec &spec) {
   child->id = id;
   child->spec = spec;
   child->started = Clock::now();
-  child->started_at = pg::format_rfc3339(wall_micros());
+  child->started_at = format_rfc3339(now_micros());
   const auto &job = spec.job;
   child->log = cmd_.logs / job.target.host / (job.crate + "@" + job.version + ".log");
   child->result = cmd_.out / job.target.host / job.crate / job.version / "result.json";
@@ -254,8 +198,8 @@ void ProcessRunner::start(uint64_t id, const JobSpec &spec) {
     out.entry.version = job.version;
     out.entry.target = job.target.triple;
     out.entry.host = job.target.host;
-    out.entry.status = "failed";
-    out.entry.reason = "internal";
+    out.entry.status = Status::failed;
+    out.entry.reason = Reason::internal;
     out.entry.details = why;
     out.entry.attempt = spec.attempt;
     out.entry.started_at = child->started_at;
@@ -281,7 +225,7 @@ void ProcessRunner::start(uint64_t id, const JobSpec &spec) {
   }
   const auto env = make_environment(overrides, true);
   pid_t pid = 0;
-  const int rc = spawn(argv, env, log_fd, pid);
+  const int rc = spawn_in_own_group(argv.front(), argv, env, {}, log_fd, pid);
   ::close(log_fd);
   if (rc != 0) {
     fail_early(fmt::format("cannot start {}: {}", argv.front(), errno_text(rc)));
@@ -351,7 +295,7 @@ void ProcessRunner::reap(Child &c, int status, std::vector<JobOutcome> &out) {
       }
     }
   }
-  o.entry.finished_at = pg::format_rfc3339(wall_micros());
+  o.entry.finished_at = format_rfc3339(now_micros());
   if ((exit.term_signal != 0 || c.watchdog) && !cmd_.keep_build_dir) {
     // A killed child could not remove its build directory (named <crate>-<version>-<triple>-<pid>).
     const fs::path root = cmd_.build_root.empty() ? cache_dir() / "builds" : cmd_.build_root;
@@ -428,7 +372,7 @@ std::vector<JobOutcome> ProcessRunner::wait(std::optional<double> timeout_s) {
     Child &c = *it->second;
     if (has_exited(c.pid)) {
       ::kill(-c.pid, SIGKILL); // whatever is left of its group; the unreaped leader keeps the id reserved
-      const int status = reap_status(c.pid);
+      const int status = wait_for_exit(c.pid);
       if (c.pidfd >= 0) {
         ::close(c.pidfd);
       }

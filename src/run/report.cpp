@@ -54,19 +54,19 @@ json build_report(const CratesBuilt &built, const std::optional<QueueInfo> &queu
       TargetCounts &tc = targets[triple];
       tc.host = t.host;
       ++tc.attempted;
-      if (t.status == "built") {
+      if (t.status == Status::built) {
         any = true;
         ++tc.built;
         tc.executables += t.executables.size();
         executables += t.executables.size();
       } else {
         ++tc.failed;
-        ReasonCounts &r = reasons[t.reason];
+        ReasonCounts &r = reasons[std::string(t.reason ? to_string(*t.reason) : "")];
         ++r.jobs;
         r.spurious += t.spurious ? 1 : 0;
         r.crates.insert(name);
       }
-      jobs.push_back(Job{name, c.version, triple, t.host, t.status, t.duration_s});
+      jobs.push_back(Job{name, c.version, triple, t.host, std::string(to_string(t.status)), t.duration_s});
       total_s += t.duration_s;
     }
     crates_built += any ? 1 : 0;

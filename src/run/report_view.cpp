@@ -1,6 +1,8 @@
 // Why: one reading of report.json for every renderer.
 #include "run/report_view.hpp"
 
+#include "forge/util/json_read.hpp"
+
 #include "forge/util/progress.hpp"
 
 #include <fmt/format.h>
@@ -11,21 +13,18 @@
 namespace forge::report_view {
 namespace {
 
-// report.json may come back from the index repository: a float where a count belongs is ignored rather
-// than converted (a huge one does not fit int64_t; found by fuzz_run_info).
+// report.json may come back from the index repository: fields of the wrong type read as zero or empty
+// (json_read.hpp); a float where a count belongs is ignored (found by fuzz_run_info).
 int64_t int_at(const nlohmann::json &j, const char *key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+  return int_or(j, key, 0);
 }
 
 double num_at(const nlohmann::json &j, const char *key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+  return number_or(j, key, 0.0);
 }
 
 std::string str_at(const nlohmann::json &j, const char *key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  return string_or(j, key);
 }
 
 } // namespace

@@ -144,7 +144,7 @@ void ConsoleObserver::github_failure(const JournalEntry &e) {
   }
   std::string body = tail_lines(log, opt_.log_tail_lines);
   std::FILE *s = opt_.stream;
-  fmt::print(s, "::group::{} {} {}: {} (last lines of {})\n", e.crate, e.version, e.host, e.reason,
+  fmt::print(s, "::group::{} {} {}: {} (last lines of {})\n", e.crate, e.version, e.host, e.reason_name(),
              log.string());
   fmt::print(s, "{}", body);
   if (!body.empty() && body.back() != '\n') {
@@ -153,8 +153,8 @@ void ConsoleObserver::github_failure(const JournalEntry &e) {
   fmt::print(s, "::endgroup::\n");
   fmt::print(s, "::error title={}::{}\n",
              github_escape_property(fmt::format("{} {} ({})", e.crate, e.version, e.host)),
-             github_escape_data(
-                 fmt::format("{} {} for {}: {}: {}", e.crate, e.version, e.target, e.reason, e.details)));
+             github_escape_data(fmt::format("{} {} for {}: {}: {}", e.crate, e.version, e.target,
+                                            e.reason_name(), e.details)));
   std::fflush(s);
 }
 
@@ -164,8 +164,8 @@ void ConsoleObserver::finished(const JobSpec &spec, const JournalEntry &e, std::
   const std::string label = fmt::format("{} {} {}", e.crate, e.version, e.host);
   if (retry_in_s) {
     print_line(fmt::format("[{}/{}] {} {}: {} after {}: {}; attempt {} in {}", done_, opt_.total,
-                           c ? "\x1b[33m↻\x1b[0m" : "↻", label, e.reason, seconds(e.duration_s), e.details,
-                           spec.attempt + 1, seconds(*retry_in_s)));
+                           c ? "\x1b[33m↻\x1b[0m" : "↻", label, e.reason_name(), seconds(e.duration_s),
+                           e.details, spec.attempt + 1, seconds(*retry_in_s)));
     return;
   }
   ++done_;
@@ -176,7 +176,7 @@ void ConsoleObserver::finished(const JobSpec &spec, const JournalEntry &e, std::
   } else {
     ++failed_;
     print_line(fmt::format("[{}/{}] {} {}: {} after {}: {}", done_, opt_.total, c ? "\x1b[31m✗\x1b[0m" : "✗",
-                           label, e.reason, seconds(e.duration_s), e.details));
+                           label, e.reason_name(), seconds(e.duration_s), e.details));
     if (opt_.github && !opt_.quiet) {
       clear_block();
       github_failure(e);

@@ -3,6 +3,7 @@
 #include "forge/dump/csv.hpp"
 #include "forge/dump/pg_types.hpp"
 #include "forge/util/error.hpp"
+#include "forge/util/time.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -396,7 +397,7 @@ std::optional<std::string> timestamp_from_top_dir(std::string_view dir) {
   std::string iso =
       fmt::format("{} {}:{}:{}", dir.substr(0, 10), dir.substr(11, 2), dir.substr(13, 2), dir.substr(15, 2));
   auto t = pg::parse_timestamp(iso);
-  return t ? std::optional<std::string>(pg::format_rfc3339(*t)) : std::nullopt;
+  return t ? std::optional<std::string>(format_rfc3339(*t)) : std::nullopt;
 }
 
 class DumpConsumer final : public dump::TarConsumer {
@@ -428,7 +429,6 @@ public:
     if (current_ == nullptr) {
       return dump::EntryAction::skip;
     }
-    entry_ = e.path;
     seen_.insert(e.basename);
     if (stats_ != nullptr) {
       stats_->tables.push_back(e.basename);
@@ -546,7 +546,7 @@ private:
         ts.erase(dot, end == std::string::npos ? std::string::npos : end - dot);
       }
       if (auto t = pg::parse_timestamp(ts)) {
-        cat_.dump_timestamp = pg::format_rfc3339(*t);
+        cat_.dump_timestamp = format_rfc3339(*t);
       }
     } catch (const nlohmann::json::exception &) {
       spdlog::warn("{}: metadata.json is not valid JSON; using the directory name for the timestamp", label_);
@@ -609,7 +609,6 @@ private:
   LoadStats *stats_;
   bool parse_;
   std::string top_dir_;
-  std::string entry_;
   std::unique_ptr<TableLoader> current_;
   std::unordered_set<std::string> seen_;
   bool reading_metadata_ = false;

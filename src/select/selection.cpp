@@ -1,6 +1,7 @@
 #include "forge/select/selection.hpp"
 
 #include "forge/dump/pg_types.hpp"
+#include "forge/util/time.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -46,7 +47,7 @@ QueuedCrate make_entry(const Catalog &cat, uint32_t index, const CrateInfo &c, c
   q.downloads = c.downloads;
   q.categories = linked(cat.crate_categories, index, cat.category_slugs);
   q.keywords = linked(cat.crate_keywords, index, cat.keyword_names);
-  q.published_at = pg::format_rfc3339(v.created_at);
+  q.published_at = format_rfc3339(v.created_at);
   if (v.has_lib >= 0) {
     q.has_lib = v.has_lib == 1;
   }

@@ -121,7 +121,7 @@ MergeResult merge_shards(const MergeRequest &req) {
   for (const auto &[name, c] : agg.built.crates) {
     bool any = false;
     for (const auto &[triple, t] : c.targets) {
-      if (t.status == "built") {
+      if (t.status == Status::built) {
         any = true;
         result.index_executables += t.executables.size();
       }

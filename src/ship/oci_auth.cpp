@@ -254,7 +254,7 @@ RegistryAuth::Token RegistryAuth::fetch_token(const AuthChallenge &challenge, co
     }
     if ((result.ok || result.transient) && attempt < retry_.max_attempts) {
       retry_wait(retry_, attempt, "cannot get a token from " + realm, reason,
-                 result.ok ? parse_retry_after_seconds(result.response.header("retry-after")) : std::nullopt);
+                 result.ok ? parse_retry_after(result.response.header("retry-after")) : std::nullopt);
       continue;
     }
     fail(ExitCode::network, "cannot get a token from {}: {}", realm, reason);

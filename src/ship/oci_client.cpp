@@ -146,8 +146,7 @@ HttpResponse OciClient::send(HttpRequest req, const std::string &repository, con
         throw RetryableError(attempt > 1 ? fmt::format("{}: {} (after {} attempts)", what, reason, attempt)
                                          : fmt::format("{}: {}", what, reason));
       }
-      retry_wait(options_.retry, attempt, what, reason,
-                 parse_retry_after_seconds(response.header("retry-after")));
+      retry_wait(options_.retry, attempt, what, reason, parse_retry_after(response.header("retry-after")));
       continue;
     }
     return std::move(response);

@@ -4,6 +4,7 @@
 
 #include "forge/hash/sha256.hpp"
 #include "forge/util/error.hpp"
+#include "forge/util/json_read.hpp"
 
 #include <array>
 #include <system_error>
@@ -26,18 +27,10 @@ constexpr std::array<const char *, 22> kSoarFields{"bsum",         "build_date",
                                                    "size",         "size_raw",
                                                    "version",      "version_upstream"};
 
-std::string string_field(const ordered_json &record, const char *key) {
-  const auto it = record.find(key);
-  return it != record.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 std::string first_of_array(const ordered_json &record, const char *key) {
-  const auto it = record.find(key);
-  if (it != record.end() && it->is_array()) {
-    for (const auto &v : *it) {
-      if (v.is_string() && !v.get<std::string>().empty()) {
-        return v.get<std::string>();
-      }
+  for (const auto &v : strings_or_empty(record, key)) {
+    if (!v.empty()) {
+      return v;
     }
   }
   return {};
@@ -45,12 +38,9 @@ std::string first_of_array(const ordered_json &record, const char *key) {
 
 std::string joined_array(const ordered_json &record, const char *key, const char *sep) {
   std::string out;
-  const auto it = record.find(key);
-  if (it != record.end() && it->is_array()) {
-    for (const auto &v : *it) {
-      if (v.is_string() && !v.get<std::string>().empty()) {
-        out += (out.empty() ? "" : sep) + v.get<std::string>();
-      }
+  for (const auto &v : strings_or_empty(record, key)) {
+    if (!v.empty()) {
+      out += (out.empty() ? "" : sep) + v;
     }
   }
   return out;
@@ -104,7 +94,7 @@ std::map<std::string, std::string> manifest_annotations(const ordered_json &reco
                                                         const std::string &source) {
   std::map<std::string, std::string> out;
   for (const char *key : kSoarFields) {
-    if (std::string v = string_field(record, key); !v.empty()) {
+    if (std::string v = string_or(record, key); !v.empty()) {
       out[std::string("dev.pkgforge.soar.") + key] = std::move(v);
     }
   }
@@ -118,8 +108,8 @@ std::map<std::string, std::string> manifest_annotations(const ordered_json &reco
       out[std::string("org.opencontainers.image.") + key] = std::move(value);
     }
   };
-  put("created", string_field(record, "build_date"));
-  put("description", string_field(record, "description"));
+  put("created", string_or(record, "build_date"));
+  put("description", string_or(record, "description"));
   // SPDX's word for "unknown": the annotation is always there, as GHCR shows it.
   std::string licenses = joined_array(record, "license", " AND ");
   put("licenses", licenses.empty() ? "NOASSERTION" : licenses);
@@ -128,12 +118,12 @@ std::map<std::string, std::string> manifest_annotations(const ordered_json &reco
     src = first_of_array(record, "homepage");
   }
   if (src.empty()) {
-    src = string_field(record, "pkg_webpage");
+    src = string_or(record, "pkg_webpage");
   }
   put("source", src);
-  put("title", string_field(record, "pkg_name"));
-  put("url", string_field(record, "pkg_webpage"));
-  put("version", string_field(record, "version"));
+  put("title", string_or(record, "pkg_name"));
+  put("url", string_or(record, "pkg_webpage"));
+  put("version", string_or(record, "version"));
   return out;
 }
 

@@ -102,6 +102,7 @@ Pushed publish_one(OciClient &client, const PublishRequest &req, const PublishIt
   std::vector<Blob> layers{item.files[0], item.files[1],
                            item.files[2], memory_blob(out.record.dump(2) + "\n", item.exe + ".json"),
                            item.files[3], item.files[4]};
+  layers.insert(layers.end(), item.attachments.begin(), item.attachments.end());
   out.blobs = layers.size() + 1;
   std::vector<const Blob *> blobs{&config};
   for (const auto &layer : layers) {
@@ -204,6 +205,9 @@ void print_plan(const PublishRequest &req, const std::vector<PublishItem> &items
     row(item.exe + ".json", "-", "(the record, with snapshots from the registry's tags)");
     row(item.files[3].title, std::to_string(item.files[3].size), item.files[3].digest);
     row(item.files[4].title, std::to_string(item.files[4].size), item.files[4].digest);
+    for (const auto &a : item.attachments) {
+      row(a.title, std::to_string(a.size), a.digest + " " + a.media_type);
+    }
     const Blob config = empty_config_blob();
     row("(config)", std::to_string(config.size), config.digest + " " + config.media_type);
   }

@@ -1,6 +1,9 @@
 // Why: only what `forge build` verified may be published, and it must still be what was verified: the plan
 // re-reads result.json and re-hashes every executable before a single request goes to the registry.
+#include "forge/compile/build_result.hpp"
 #include "forge/hash/blake3.hpp"
+#include "forge/metadata/provenance.hpp"
+#include "forge/metadata/sbom.hpp"
 #include "forge/metadata/soar.hpp"
 #include "forge/ship/oci_naming.hpp"
 #include "forge/ship/publish.hpp"
@@ -52,20 +55,6 @@ ordered_json read_json(const fs::path &path) {
   }
 }
 
-std::string string_at(const ordered_json &json, const char *key, const fs::path &where) {
-  const auto it = json.find(key);
-  if (it == json.end() || !it->is_string() || it->get<std::string>().empty()) {
-    fail(ExitCode::data, "{}: '{}' is missing or not a string", where.string(), key);
-  }
-  return it->get<std::string>();
-}
-
-// A file name from result.json becomes a path under `dir`: it must stay there.
-bool is_plain_file_name(const std::string &name) {
-  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
-         name.find('\0') == std::string::npos;
-}
-
 fs::path required_file(const fs::path &dir, const std::string &name) {
   const fs::path path = dir / name;
   std::error_code ec;
@@ -75,21 +64,26 @@ fs::path required_file(const fs::path &dir, const std::string &name) {
   return path;
 }
 
-PublishItem plan_item(const PublishRequest &req, const fs::path &dir, const std::string &crate,
-                      const std::string &version, const std::string &host, const ordered_json &exe) {
+PublishItem plan_item(const PublishRequest &req, const fs::path &dir, const BuildResult &result,
+                      const ExecutableRecord &exe) {
   const fs::path result_path = dir / "result.json";
+  const std::string &crate = result.crate;
+  const std::string &version = result.version;
   PublishItem item;
   item.dir = dir;
   item.crate = crate;
   item.version = version;
-  item.host = host;
-  item.exe = string_at(exe, "name", result_path);
-  item.bsum = lowercase(string_at(exe, "bsum", result_path));
-  if (!is_plain_file_name(item.exe)) {
+  item.host = result.host;
+  item.exe = exe.name;
+  item.bsum = lowercase(exe.bsum);
+  if (item.exe.empty() || item.bsum.empty()) {
+    fail(ExitCode::data, "{}: an executable without a name or bsum", result_path.string());
+  }
+  if (!is_path_component(item.exe)) {
     fail(ExitCode::data, "{}: executable name '{}' is not a plain file name", result_path.string(), item.exe);
   }
   item.repository = oci_repository_path(req.name_space, crate, item.exe);
-  item.tag = oci_tag(version, host);
+  item.tag = oci_tag(version, result.host);
   if (!is_valid_repository_path(item.repository)) {
     fail(ExitCode::usage, "cannot publish {} {}: '{}' is not a valid OCI repository name", crate, item.exe,
          item.repository);
@@ -118,6 +112,26 @@ PublishItem plan_item(const PublishRequest &req, const fs::path &dir, const std:
   item.files.push_back(file_blob(required_file(dir, "LICENSE"), "LICENSE"));
   item.files.push_back(file_blob(log, item.exe + ".log"));
   item.files.push_back(file_blob(required_file(dir, item.exe + ".version"), item.exe + ".version"));
+  const std::string sha256 = item.files[0].digest.substr(std::string_view("sha256:").size());
+  const auto attach = [&](const std::string &name, const char *key, const char *media_type,
+                          const ordered_json::json_pointer &digest) {
+    if (name.empty()) {
+      return;
+    }
+    if (!is_path_component(name)) {
+      fail(ExitCode::data, "{}: {} '{}' is not a plain file name", result_path.string(), key, name);
+    }
+    const fs::path path = required_file(dir, name);
+    if (string_at_pointer_or(read_json(path), digest) != sha256) {
+      fail(ExitCode::checksum, "{} does not describe {} (SHA-256 {}): the out dir changed after the build",
+           path.string(), item.exe, sha256);
+    }
+    Blob blob = file_blob(path, name);
+    blob.media_type = media_type;
+    item.attachments.push_back(std::move(blob));
+  };
+  attach(exe.sbom, "sbom", kSbomMediaType, "/metadata/component/hashes/0/content"_json_pointer);
+  attach(exe.provenance, "provenance", kProvenanceMediaType, "/subject/0/digest/sha256"_json_pointer);
   return item;
 }
 
@@ -193,6 +207,12 @@ void retarget_record(ordered_json &record, const PublishItem &item, const Regist
     record["download_url"] = expand_url_template(naming.download_url, in, naming);
     record["build_log"] = expand_url_template(naming.build_log_url, in, naming);
     record["manifest_url"] = expand_url_template(naming.manifest_url, in, naming);
+    for (const auto &[field, tmpl] :
+         {std::pair{"sbom_url", naming.sbom_url}, {"provenance_url", naming.provenance_url}}) {
+      if (record.contains(field)) {
+        record[field] = expand_url_template(tmpl, in, naming);
+      }
+    }
   }
   const std::string suffix = "-" + item.host;
   std::vector<std::string> snapshots{item.tag};
@@ -224,32 +244,29 @@ std::vector<PublishItem> plan_publish(const PublishRequest &req) {
         if (!fs::is_regular_file(result_path, ec)) {
           continue;
         }
-        const ordered_json result = read_json(result_path);
-        if (!result.is_object() || string_or(result, "format") != "forge-result/1") {
+        const auto result = build_result_from_json(read_json(result_path));
+        if (!result) {
           fail(ExitCode::data, "{} is not a forge-result/1 file", result_path.string());
         }
-        const std::string crate = string_at(result, "crate", result_path);
-        if (!only.empty() && only.count(crate_key(crate)) == 0) {
+        if (!only.empty() && only.count(crate_key(result->crate)) == 0) {
           continue;
         }
-        found.insert(crate_key(crate));
-        const std::string version = string_at(result, "version", result_path);
-        const std::string host = string_at(result, "host", result_path);
-        if (string_or(result, "status") != "built") {
-          spdlog::debug("{} {} [{}]: not built, nothing to publish", crate, version, host);
+        found.insert(crate_key(result->crate));
+        if (!result->built()) {
+          spdlog::debug("{} {} [{}]: not built, nothing to publish", result->crate, result->version,
+                        result->host);
           continue;
         }
-        const auto exes = result.find("executables");
-        if (exes == result.end() || !exes->is_array()) {
+        if (result->executables.empty()) {
           fail(ExitCode::data, "{}: 'executables' is missing", result_path.string());
         }
-        for (const auto &exe : *exes) {
-          if (!exe.is_object() || !bool_or(exe, "static", false)) {
-            spdlog::warn("{} {} [{}]: {} is not static: not published", crate, version, host,
-                         string_or(exe, "name", "?"));
+        for (const auto &exe : result->executables) {
+          if (!exe.is_static) {
+            spdlog::warn("{} {} [{}]: {} is not static: not published", result->crate, result->version,
+                         result->host, exe.name.empty() ? "?" : exe.name);
             continue;
           }
-          items.push_back(plan_item(req, dir, crate, version, host, exe));
+          items.push_back(plan_item(req, dir, *result, exe));
         }
       }
     }

@@ -1,5 +1,7 @@
 #include "util/curl_common.hpp"
 
+#include "forge/version.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <mutex>
@@ -61,6 +63,27 @@ std::string trim(std::string_view text) {
   }
   const auto last = text.find_last_not_of(" \t\r\n");
   return std::string(text.substr(first, last - first + 1));
+}
+
+void set_transfer_options(CURL *handle, const std::string &url, char *error_buffer, const char *protocols,
+                          long connect_timeout_s, long low_speed_time_s, Callback on_header,
+                          Callback on_write, void *data) {
+  static const std::string user_agent = std::string("forge/") + kVersion;
+  constexpr long kLowSpeedLimit = 1024; // bytes/s
+  set_opt(handle, CURLOPT_URL, url.c_str());
+  set_opt(handle, CURLOPT_USERAGENT, user_agent.c_str());
+  set_opt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  set_opt(handle, CURLOPT_NOSIGNAL, 1L);
+  set_opt(handle, CURLOPT_PROTOCOLS_STR, protocols);
+  set_opt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  set_opt(handle, CURLOPT_CONNECTTIMEOUT, connect_timeout_s);
+  set_opt(handle, CURLOPT_LOW_SPEED_LIMIT, kLowSpeedLimit);
+  set_opt(handle, CURLOPT_LOW_SPEED_TIME, low_speed_time_s);
+  set_opt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
+  set_opt(handle, CURLOPT_HEADERFUNCTION, on_header);
+  set_opt(handle, CURLOPT_HEADERDATA, data);
+  set_opt(handle, CURLOPT_WRITEFUNCTION, on_write);
+  set_opt(handle, CURLOPT_WRITEDATA, data);
 }
 
 } // namespace forge::curl

@@ -30,6 +30,15 @@ using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 // Appends one header line; throws Error(internal) when libcurl cannot allocate.
 void slist_append(Slist &list, const std::string &line);
 
+using Callback = size_t (*)(char *data, size_t size, size_t count, void *user);
+
+// The options every forge transfer sets: URL, User-Agent, the error buffer, no signals, the allowed
+// protocols (also after redirects: http and https only), the connect timeout, aborting a transfer that stays
+// under 1 KiB/s for `low_speed_time_s`, TCP keep-alive, and the header/body callbacks with their `data`.
+void set_transfer_options(CURL *handle, const std::string &url, char *error_buffer, const char *protocols,
+                          long connect_timeout_s, long low_speed_time_s, Callback on_header,
+                          Callback on_write, void *data);
+
 // Failures worth another try: name resolution, connects, cut or stalled transfers.
 bool is_transient(CURLcode rc);
 

@@ -76,4 +76,9 @@ fs::path cache_dir() {
   return fs::temp_directory_path() / "forge-cache";
 }
 
+bool is_path_component(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
+
 } // namespace forge

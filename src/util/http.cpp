@@ -4,7 +4,7 @@
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"
 #include "forge/util/progress.hpp"
-#include "forge/version.hpp"
+#include "forge/util/retry.hpp"
 #include "util/curl_common.hpp"
 
 #include <curl/curl.h>
@@ -31,17 +31,15 @@ namespace {
 using curl::is_transient;
 using curl::lower;
 using curl::set_opt;
+using curl::set_transfer_options;
 using curl::Slist;
 using curl::slist_append;
 using curl::trim;
 
 namespace fs = std::filesystem;
 
-constexpr double kMaxRetryAfterS = 60.0; // a server asking for longer than this is not waited on longer
-constexpr double kMaxBackoffS = 60.0;
 constexpr int kMaxRestarts = 3; // .part restarts (ignored Range, bad 416) within one call
 constexpr long kMaxRedirects = 10;
-constexpr long kLowSpeedLimit = 1024; // bytes/s, see DownloadOptions::low_speed_time_s
 
 // One easy handle per thread, reset between transfers: keeps the connection and DNS caches warm when
 // thousands of .crate files come from the same host.
@@ -296,23 +294,10 @@ int on_progress(void *user, curl_off_t dltotal, curl_off_t /*dlnow*/, curl_off_t
 
 void common_setup(CURL *handle, const std::string &url, const DownloadOptions &options, Transfer &t,
                   char *error_buffer) {
-  static const std::string user_agent = std::string("forge/") + kVersion;
-  set_opt(handle, CURLOPT_URL, url.c_str());
-  set_opt(handle, CURLOPT_USERAGENT, user_agent.c_str());
-  set_opt(handle, CURLOPT_ERRORBUFFER, error_buffer);
-  set_opt(handle, CURLOPT_NOSIGNAL, 1L);
+  set_transfer_options(handle, url, error_buffer, "http,https,file", options.connect_timeout_s,
+                       options.low_speed_time_s, &on_header, &on_write, static_cast<void *>(&t));
   set_opt(handle, CURLOPT_FOLLOWLOCATION, 1L);
   set_opt(handle, CURLOPT_MAXREDIRS, kMaxRedirects);
-  set_opt(handle, CURLOPT_PROTOCOLS_STR, "http,https,file");
-  set_opt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  set_opt(handle, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_s);
-  set_opt(handle, CURLOPT_LOW_SPEED_LIMIT, kLowSpeedLimit);
-  set_opt(handle, CURLOPT_LOW_SPEED_TIME, options.low_speed_time_s);
-  set_opt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
-  set_opt(handle, CURLOPT_HEADERFUNCTION, &on_header);
-  set_opt(handle, CURLOPT_HEADERDATA, static_cast<void *>(&t));
-  set_opt(handle, CURLOPT_WRITEFUNCTION, &on_write);
-  set_opt(handle, CURLOPT_WRITEDATA, static_cast<void *>(&t));
   if (t.progress != nullptr) {
     set_opt(handle, CURLOPT_XFERINFOFUNCTION, &on_progress);
     set_opt(handle, CURLOPT_XFERINFODATA, static_cast<void *>(&t));
@@ -336,31 +321,31 @@ std::string http_reason(long status, const std::string &phrase) {
   return text.empty() ? fmt::format("HTTP {}", status) : fmt::format("HTTP {} {}", status, text);
 }
 
-// Seconds from a Retry-After value (delta-seconds or an HTTP date), capped.
-std::optional<double> parse_retry_after(const std::string &value) {
-  if (value.empty()) {
-    return std::nullopt;
-  }
-  if (auto seconds = parse_u64(value)) {
-    return std::min(static_cast<double>(*seconds), kMaxRetryAfterS);
-  }
-  const time_t when = curl_getdate(value.c_str(), nullptr);
-  if (when < 0) {
-    return std::nullopt;
-  }
-  const double delta = std::difftime(when, std::time(nullptr));
-  return std::clamp(delta, 0.0, kMaxRetryAfterS);
+// Why one try failed, and whether another may succeed.
+struct TryFailure {
+  std::string reason;
+  bool transient = false;
+  std::optional<double> retry_after;
+};
+
+TryFailure http_failure(long status, const ResponseHeaders &headers) {
+  return TryFailure{http_reason(status, headers.reason), status == 429 || status >= 500,
+                    parse_retry_after(headers.retry_after)};
+}
+
+TryFailure curl_failure(CURLcode rc, const char *error_buffer) {
+  return TryFailure{curl_reason(rc, error_buffer), is_transient(rc), std::nullopt};
 }
 
 // The retry loop shared by download_file and http_get.
 class Retrier {
 public:
   Retrier(const std::string &url, const DownloadOptions &options)
-      : url_(url), max_attempts_(std::max(1, options.max_attempts)), backoff_(options.initial_backoff_s) {}
+      : url_(url), policy_{std::max(1, options.max_attempts), options.initial_backoff_s} {}
 
   int attempt() const { return attempt_; }
   void next() { ++attempt_; }
-  bool exhausted() const { return attempt_ >= max_attempts_; }
+  bool exhausted() const { return attempt_ >= policy_.max_attempts; }
 
   [[noreturn]] void give_up(const std::string &reason) const {
     if (attempt_ > 1) {
@@ -369,19 +354,13 @@ public:
     fail(ExitCode::network, "cannot download {}: {}", url_, reason);
   }
 
-  void wait(const std::string &reason, std::optional<double> retry_after) {
-    double delay = retry_after.value_or(std::min(backoff_, kMaxBackoffS));
-    delay = std::max(0.0, delay);
-    backoff_ *= 2;
-    spdlog::warn("cannot download {}: {}; retrying in {:g}s (attempt {} of {})", url_, reason, delay,
-                 attempt_ + 1, max_attempts_);
-    std::this_thread::sleep_for(std::chrono::duration<double>(delay));
+  void wait(const TryFailure &f) const {
+    retry_wait(policy_, attempt_, "cannot download " + url_, f.reason, f.retry_after);
   }
 
 private:
   const std::string &url_;
-  int max_attempts_;
-  double backoff_;
+  RetryPolicy policy_;
   int attempt_ = 0;
 };
 
@@ -545,9 +524,7 @@ DownloadResult download_file(const std::string &url, const fs::path &dest, const
       continue;
     }
 
-    std::string reason;
-    std::optional<double> retry_after;
-    bool transient = false;
+    std::optional<TryFailure> failed;
     if (rc == CURLE_OK) {
       if (!http || is_success(status)) {
         if (http && status == 200 && !t.body_started && resume_from > 0) {
@@ -564,23 +541,20 @@ DownloadResult download_file(const std::string &url, const fs::path &dest, const
         }
         // The .part is as long as the whole file: it was complete, only the rename was missing.
       } else {
-        reason = http_reason(status, t.headers.reason);
-        transient = status == 429 || status >= 500;
-        retry_after = parse_retry_after(t.headers.retry_after);
+        failed = http_failure(status, t.headers);
       }
     } else {
-      reason = curl_reason(rc, error_buffer);
-      transient = is_transient(rc);
+      failed = curl_failure(rc, error_buffer);
     }
 
-    if (!reason.empty()) {
-      if (!transient || retry.exhausted()) {
-        if (!transient || size_or_zero(part) == 0) {
+    if (failed) {
+      if (!failed->transient || retry.exhausted()) {
+        if (!failed->transient || size_or_zero(part) == 0) {
           remove_quietly(part); // keep a partial download only when a later run can resume it
         }
-        retry.give_up(reason);
+        retry.give_up(failed->reason);
       }
-      retry.wait(reason, retry_after);
+      retry.wait(*failed);
       continue;
     }
 
@@ -627,27 +601,18 @@ std::string http_get(const std::string &url, const DownloadOptions &options) {
     if (http) {
       curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
     }
-    std::string reason;
-    std::optional<double> retry_after;
-    bool transient = false;
-    if (rc == CURLE_OK) {
-      if (!http || is_success(status)) {
-        if (progress) {
-          progress->finish();
-        }
-        return body;
+    if (rc == CURLE_OK && (!http || is_success(status))) {
+      if (progress) {
+        progress->finish();
       }
-      reason = http_reason(status, t.headers.reason);
-      transient = status == 429 || status >= 500;
-      retry_after = parse_retry_after(t.headers.retry_after);
-    } else {
-      reason = curl_reason(rc, error_buffer);
-      transient = is_transient(rc);
+      return body;
     }
-    if (!transient || retry.exhausted()) {
-      retry.give_up(reason);
+    const TryFailure failed =
+        rc == CURLE_OK ? http_failure(status, t.headers) : curl_failure(rc, error_buffer);
+    if (!failed.transient || retry.exhausted()) {
+      retry.give_up(failed.reason);
     }
-    retry.wait(reason, retry_after);
+    retry.wait(failed);
   }
 }
 

@@ -3,7 +3,6 @@
 #include "forge/util/http_request.hpp"
 
 #include "forge/util/error.hpp"
-#include "forge/version.hpp"
 #include "util/curl_common.hpp"
 
 #include <curl/curl.h>
@@ -24,11 +23,10 @@ namespace {
 using curl::is_transient;
 using curl::lower;
 using curl::set_opt;
+using curl::set_transfer_options;
 using curl::Slist;
 using curl::slist_append;
 using curl::trim;
-
-constexpr long kLowSpeedLimit = 1024;
 
 struct Fd {
   int fd = -1;
@@ -151,7 +149,6 @@ HttpClient::~HttpClient() {
 }
 
 HttpResult HttpClient::perform(const HttpRequest &request) {
-  static const std::string user_agent = std::string("forge/") + kVersion;
   CURL *handle = static_cast<CURL *>(handle_);
   curl_easy_reset(handle); // keeps the connection cache: the next request reuses the socket
 
@@ -175,20 +172,8 @@ HttpResult HttpClient::perform(const HttpRequest &request) {
   }
 
   char error_buffer[CURL_ERROR_SIZE] = {};
-  set_opt(handle, CURLOPT_URL, request.url.c_str());
-  set_opt(handle, CURLOPT_USERAGENT, user_agent.c_str());
-  set_opt(handle, CURLOPT_ERRORBUFFER, error_buffer);
-  set_opt(handle, CURLOPT_NOSIGNAL, 1L);
-  set_opt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-  set_opt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  set_opt(handle, CURLOPT_CONNECTTIMEOUT, request.connect_timeout_s);
-  set_opt(handle, CURLOPT_LOW_SPEED_LIMIT, kLowSpeedLimit);
-  set_opt(handle, CURLOPT_LOW_SPEED_TIME, request.low_speed_time_s);
-  set_opt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
-  set_opt(handle, CURLOPT_HEADERFUNCTION, &on_header);
-  set_opt(handle, CURLOPT_HEADERDATA, static_cast<void *>(&x));
-  set_opt(handle, CURLOPT_WRITEFUNCTION, &on_write);
-  set_opt(handle, CURLOPT_WRITEDATA, static_cast<void *>(&x));
+  set_transfer_options(handle, request.url, error_buffer, "http,https", request.connect_timeout_s,
+                       request.low_speed_time_s, &on_header, &on_write, static_cast<void *>(&x));
   if (request.follow_redirects && (request.method == "GET" || request.method == "HEAD")) {
     // libcurl drops an Authorization header we set ourselves when a redirect changes the host.
     set_opt(handle, CURLOPT_FOLLOWLOCATION, 1L);

@@ -26,8 +26,10 @@ def blob_bytes(size, seed):
     return b"\x7fELF" + random.Random(seed).randbytes(max(0, size - 4))
 
 
-def craft_build(out, crate, version, exes, host=HOST, status="built", static=True, license_text="MIT\n"):
-    """The directory `forge build` leaves for one crate and target, with soar records."""
+def craft_build(out, crate, version, exes, host=HOST, status="built", static=True, license_text="MIT\n",
+                attest=False):
+    """The directory `forge build` leaves for one crate and target, with soar records; with `attest`, an SBOM
+    and a provenance statement per executable (the fields publish checks: their SHA-256 of the file)."""
     d = Path(out) / host / crate / version
     d.mkdir(parents=True, exist_ok=True)
     entries, checksum = [], ""
@@ -55,7 +57,16 @@ def craft_build(out, crate, version, exes, host=HOST, status="built", static=Tru
         (d / f"{exe}.version").write_text(version + "\n", encoding="utf-8")
         (d / f"{exe}.log").write_text(f"build log of {crate} {version}\n", encoding="utf-8")
         checksum += f"{exe}:{bsum}\n"
-        entries.append({"name": exe, "size": len(data), "bsum": bsum, "shasum": shasum, "static": static})
+        entry = {"name": exe, "size": len(data), "bsum": bsum, "shasum": shasum, "static": static}
+        if attest:
+            sbom = {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "metadata": {"component": {
+                "type": "application", "name": exe, "hashes": [{"alg": "SHA-256", "content": shasum}]}}}
+            (d / f"{exe}.cdx.json").write_text(json.dumps(sbom, indent=2) + "\n", encoding="utf-8")
+            statement = {"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": exe, "digest": {
+                "sha256": shasum}}], "predicateType": "https://slsa.dev/provenance/v1", "predicate": {}}
+            (d / f"{exe}.intoto.json").write_text(json.dumps(statement, indent=2) + "\n", encoding="utf-8")
+            entry.update(sbom=f"{exe}.cdx.json", provenance=f"{exe}.intoto.json")
+        entries.append(entry)
     (d / "CHECKSUM").write_text(checksum, encoding="utf-8")
     (d / "LICENSE").write_text(license_text, encoding="utf-8")
     (d / "build.log").write_text(f"build log of {crate} {version}\n", encoding="utf-8")
@@ -95,10 +106,18 @@ def check_published(base_url, d, exe, ns=NS, auth=None, r=None):
           and m["config"]["size"] == 2, f"empty config: {m['config']}", r)
     check(pull_blob(base_url, repo, EMPTY_CONFIG, auth) == b"{}", "the config blob is {}", r)
     titles = [l["annotations"]["org.opencontainers.image.title"] for l in m["layers"]]
-    check(titles == TITLES(exe), f"layer titles {titles}", r)
+    exe_entry = [e for e in result["executables"] if e["name"] == exe][0]
+    attached = {exe_entry[k]: t for k, t in (("sbom", "application/vnd.cyclonedx+json"),
+                                             ("provenance", "application/vnd.in-toto+json")) if exe_entry.get(k)}
+    check(titles == TITLES(exe) + list(attached), f"layer titles {titles}", r)
     local = {exe: d / exe, "CHECKSUM": d / "CHECKSUM", "LICENSE": d / "LICENSE", f"{exe}.json": d / f"{exe}.json",
              f"{exe}.log": d / f"{exe}.log" if (d / f"{exe}.log").exists() else d / "build.log",
              f"{exe}.version": d / f"{exe}.version"}
+    local.update({name: d / name for name in attached})
+    for layer in m["layers"]:
+        title = layer["annotations"]["org.opencontainers.image.title"]
+        if title in attached:
+            check(layer["mediaType"] == attached[title], f"{title}: media type {layer['mediaType']}", r)
     pulled = {}
     for layer in m["layers"]:
         title = layer["annotations"]["org.opencontainers.image.title"]
@@ -113,7 +132,6 @@ def check_published(base_url, d, exe, ns=NS, auth=None, r=None):
     b3 = buildenv.blake3(fetched)
     fetched.unlink()
     ann = m["annotations"]
-    exe_entry = [e for e in result["executables"] if e["name"] == exe][0]
     check(b3 == exe_entry["bsum"] == ann["dev.pkgforge.soar.bsum"],
           f"b3sum {b3} == result.json {exe_entry['bsum']} == annotation {ann.get('dev.pkgforge.soar.bsum')}", r)
     check(f"{exe}:{b3}" in pulled["CHECKSUM"].decode().splitlines(), "CHECKSUM lists the executable", r)

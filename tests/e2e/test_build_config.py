@@ -126,6 +126,11 @@ def test_every_build_option_from_the_build_table(tmp):
     r = run_forge("--config", cfg, "build", CRATE, cwd=tmp, env=env, timeout=300)
     check(r.code == 0, "the build configured only by forge.toml succeeds", r)
     calls = load_json(log)
+    # Between them, the host asks `cargo tree` what the default features link (docs/supply-chain.md).
+    trees = [c for c in calls if c["argv"][2:3] == ["tree"]]
+    check(len(trees) == 1 and "--all-features" not in trees[0]["argv"] and "--locked" in trees[0]["argv"],
+          f"one cargo tree for the default features, held to the fetched lock: {trees}", r)
+    calls = [c for c in calls if c not in trees]
     check(len(calls) == 2, f"two cargo calls, fetch then build: {calls}", r)
     check(calls[0]["argv"][1:] == ["+stable", "fetch", "--target", TRIPLE, "--offline"],
           f"first the host fetches the dependencies: {calls[0]['argv']}", r)

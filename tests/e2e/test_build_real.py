@@ -12,7 +12,8 @@ import tempfile
 from pathlib import Path
 
 import buildenv
-from buildenv import HEXYL_SRC, Registry, build_env, cargo_home, check, load_result
+import supplycheck
+from buildenv import DEBIAN_REGISTRY, HEXYL_SRC, Registry, build_env, cargo_home, check, load_result
 from harness import SkipTest, load_json, main, run_forge
 
 try:
@@ -93,7 +94,84 @@ def check_built(tmp, r, out, triple, host, machine, builder="cargo", run=None):
     if run is not None:
         p = subprocess.run([*run, str(exe), "--version"], capture_output=True, text=True, timeout=60)
         check(p.returncode == 0 and VERSION in p.stdout, f"{exe} --version prints {VERSION}: {p.stdout!r} {p.stderr!r}")
+    check_supply_chain(tmp, r, res, d, triple, rec)
     return res, d
+
+
+def expected_linked(tmp, triple):
+    """(name, version) of every crate hexyl links on `triple`, computed without forge or cargo tree: a lock
+    file resolved by cargo in a copy of hexyl, walked through the Cargo.toml files (supplycheck)."""
+    key = ("linked", triple)
+    if key not in _shared:
+        _, home = shared()
+        src = Path(tmp) / "lockgen" / f"{CRATE}-{VERSION}"
+        if not src.exists():
+            shutil.copytree(HEXYL_SRC, src, ignore=shutil.ignore_patterns(".cargo-checksum.json"))
+            p = subprocess.run([buildenv.find_cargo(), "+stable", "generate-lockfile", "--offline"], cwd=src,
+                               capture_output=True, text=True, env=build_env(Path(tmp) / "lockgen", home),
+                               timeout=300)
+            check(p.returncode == 0, f"cargo generate-lockfile for the expectation: {p.stderr[-2000:]}")
+        _shared[key] = supplycheck.linked_crates(src, src / "Cargo.lock", DEBIAN_REGISTRY, triple)
+    return _shared[key]
+
+
+def check_supply_chain(tmp, r, res, d, triple, rec):
+    """The embedded dependency list (read by an independent ELF reader), the SBOM (against the CycloneDX 1.5
+    schema) and the provenance of hexyl, each naming exactly the crates hexyl links on `triple`."""
+    exe = d / CRATE
+    sha = hashlib.sha256(exe.read_bytes()).hexdigest()
+    want = expected_linked(tmp, triple)
+    e = res["executables"][0]
+    check(res.get("auditable") is True and e.get("auditable") is True,
+          f"result.json says the dependency list is embedded: {res.get('auditable')} {res.get('auditable_details')}", r)
+    info = supplycheck.dep_v0(exe)
+    pkgs = info["packages"]
+    got = {(p["name"], p["version"]) for p in pkgs}
+    check(got == want, f".dep-v0 lists {sorted(got)}; hexyl links {sorted(want)} "
+                       f"(extra {sorted(got - want)}, missing {sorted(want - got)})", r)
+    roots = [p for p in pkgs if p.get("root")]
+    check(len(roots) == 1 and roots[0]["name"] == CRATE, f"one root, hexyl: {roots}", r)
+    check(all(0 <= i < len(pkgs) for p in pkgs for i in p.get("dependencies", [])), "dependency indices valid", r)
+    check(all(p.get("kind", "runtime") == "runtime" for p in pkgs), "only runtime (linked) crates", r)
+    check(isinstance(res.get("source_date_epoch"), int), f"source_date_epoch {res.get('source_date_epoch')!r}", r)
+
+    sbom_path = d / f"{CRATE}.cdx.json"
+    check(e.get("sbom") == sbom_path.name and sbom_path.is_file(), f"SBOM {e.get('sbom')!r} written", r)
+    ok, out = supplycheck.validate_cyclonedx(sbom_path)
+    check(ok, f"{sbom_path.name} is not valid CycloneDX 1.5: {out[-3000:]}", r)
+    bom = load_json(sbom_path)
+    main = bom["metadata"]["component"]
+    hashes = {h["alg"]: h["content"] for h in main["hashes"]}
+    check(hashes.get("SHA-256") == sha and hashes.get("BLAKE3") == e["bsum"], f"SBOM hashes {hashes}", r)
+    comps = {(c["name"], c["version"]) for c in bom["components"]}
+    check(comps == want - {(CRATE, VERSION)}, f"SBOM components {sorted(comps)}", r)
+    check(all(c["purl"] == f"pkg:cargo/{c['name']}@{c['version']}" for c in bom["components"]),
+          "crates.io purls", r)
+    refs = {main["bom-ref"]} | {c["bom-ref"] for c in bom["components"]}
+    check({dep["ref"] for dep in bom["dependencies"]} == refs, "every component in the dependency graph", r)
+
+    prov_path = d / f"{CRATE}.intoto.json"
+    check(e.get("provenance") == prov_path.name and prov_path.is_file(), f"provenance {e.get('provenance')!r}", r)
+    st = load_json(prov_path)
+    check(st["_type"] == "https://in-toto.io/Statement/v1", f"statement type {st['_type']}", r)
+    check(st["predicateType"] == "https://slsa.dev/provenance/v1", f"predicate {st['predicateType']}", r)
+    check(st["subject"] == [{"name": CRATE, "digest": {"sha256": sha}}],
+          f"subject {st['subject']} is the file's SHA-256 {sha}", r)
+    bd = st["predicate"]["buildDefinition"]
+    check(bd["externalParameters"]["target"] == triple, "provenance target", r)
+    check(bd["resolvedDependencies"][0]["digest"]["sha256"] == shared()[0].checksums[(CRATE, VERSION)],
+          "the .crate's SHA-256 is the first resolved dependency", r)
+    check(bd["internalParameters"]["rustc"].startswith("rustc "), f"rustc -vV {bd['internalParameters']['rustc']!r}", r)
+
+    check(f"{CRATE}.cdx.json" in rec["ghcr_files"] and f"{CRATE}.intoto.json" in rec["ghcr_files"],
+          f"ghcr_files {rec['ghcr_files']}", r)
+    check(rec.get("sbom_url", "").endswith(f"{CRATE}.cdx.json"), f"sbom_url {rec.get('sbom_url')!r}", r)
+    check(rec.get("provenance_url", "").endswith(f"{CRATE}.intoto.json"),
+          f"provenance_url {rec.get('provenance_url')!r}", r)
+    # No trace of forge's build directory or cargo home in the executable.
+    data = exe.read_bytes()
+    for leak in (str(Path(tmp)).encode(), str(_shared["root"]).encode()):
+        check(leak not in data, f"{leak!r} found in the executable", r)
 
 
 def test_host_build_static_with_metadata(tmp):
@@ -104,7 +182,12 @@ def test_host_build_static_with_metadata(tmp):
     r = run_forge("build", f"{CRATE}@{VERSION}", "--target", "x86_64-unknown-linux-gnu", "--builder", "cargo",
                   "--toolchain", "stable", "--index-url", reg.index_url, "--out", out, "--offline",
                   cwd=tmp, env=env, timeout=TIMEOUT)
-    check_built(tmp, r, out, "x86_64-unknown-linux-gnu", "x86_64-Linux", buildenv.EM_X86_64, run=[])
+    res, d = check_built(tmp, r, out, "x86_64-unknown-linux-gnu", "x86_64-Linux", buildenv.EM_X86_64, run=[])
+    # A scanner no one here wrote reads the dependency list out of the executable.
+    found = supplycheck.trivy_cargo_packages(tmp, d / CRATE)
+    want = expected_linked(tmp, "x86_64-unknown-linux-gnu")
+    check(want - {(CRATE, VERSION)} <= found <= want,
+          f"Trivy lists {sorted(found)}; hexyl links {sorted(want)} (missing {sorted(want - found)})", r)
     cached = list((tmp / "cache" / "forge").rglob("*.crate"))
     check(len(cached) == 1 and buildenv.sha256(cached[0]) == reg.checksums[(CRATE, VERSION)],
           f"the verified .crate is cached under XDG_CACHE_HOME/forge: {cached}", r)
@@ -143,12 +226,62 @@ def test_queue_gives_version_and_checksum(tmp):
     reg.srv.clear_log()
     r = run_forge("build", CRATE, "--queue", queue, "--target", "x86_64-unknown-linux-gnu", "--builder", "cargo",
                   "--toolchain", "stable", "--index-url", "http://127.0.0.1:9/", "--crate-url",
-                  reg.crate_url_template(), "--out", out, "--offline", cwd=tmp, env=env, timeout=TIMEOUT)
-    check_built(tmp, r, out, "x86_64-unknown-linux-gnu", "x86_64-Linux", buildenv.EM_X86_64, run=[])
+                  reg.crate_url_template(), "--out", out, "--offline", "--verify-reproducible", cwd=tmp, env=env,
+                  timeout=TIMEOUT)
+    res, d = check_built(tmp, r, out, "x86_64-unknown-linux-gnu", "x86_64-Linux", buildenv.EM_X86_64, run=[])
+    # Built twice, in two directories at two times: the same bytes.
+    check(res.get("reproducible") is True, f"hexyl rebuilds bit for bit: {res.get('reproducible')} "
+                                           f"{res.get('reproducible_details')}", r)
+    # The queue's publication time is the build date build scripts see.
+    check(res.get("source_date_epoch") == 1735689600, f"SOURCE_DATE_EPOCH from published_at: {res.get('source_date_epoch')}", r)
     check(not reg.srv.requests("/index/config.json"), "the index is not consulted", r)
     check(len(reg.srv.requests(reg.crate_path(CRATE, VERSION))) >= 1, "the .crate came from --crate-url", r)
 
 
+def test_build_time_crate_is_not_reproducible(tmp):
+    """A crate whose build script embeds the clock: --verify-reproducible says false and names the section;
+    the package is still built. Built again with the supply-chain outputs turned off: nothing embedded."""
+    buildenv.require_cargo("stable")
+    reg = Registry(tmp)
+    try:
+        reg.add_fixture("fx-build-time")
+        home = cargo_home(tmp)
+        env = build_env(tmp, home)
+        out = tmp / "out"
+        r = run_forge("build", "fx-build-time@0.1.0", "--target", "x86_64-unknown-linux-gnu", "--builder", "cargo",
+                      "--toolchain", "stable", "--index-url", reg.index_url, "--out", out, "--offline",
+                      "--features", "default", "--verify-reproducible", cwd=tmp, env=env, timeout=TIMEOUT)
+        check(r.code == 0, "forge build exits 0 (an unreproducible build is still built)", r)
+        res, d = load_result(out, "x86_64-Linux", "fx-build-time", "0.1.0", r)
+        check(res["status"] == "built", f"built: {res['status']} {res['reason']}", r)
+        check(res.get("reproducible") is False, f"reproducible false: {res.get('reproducible')}", r)
+        details = res.get("reproducible_details") or ""
+        check(details.startswith("fx-build-time: section .") and " differs" in details,
+              f"the reason names the first differing section: {details!r}", r)
+        log = buildenv.check_log(res, d, r)
+        check("not reproducible" in log and details in log, "the log says so too", r)
+        info = supplycheck.dep_v0(d / "fx-build-time")
+        check([p["name"] for p in info["packages"]] == ["fx-build-time"] and info["packages"][0].get("root"),
+              f"a crate without dependencies lists itself: {info}", r)
+
+        out2 = tmp / "out-off"
+        r = run_forge("build", "fx-build-time@0.1.0", "--target", "x86_64-unknown-linux-gnu", "--builder", "cargo",
+                      "--toolchain", "stable", "--index-url", reg.index_url, "--out", out2, "--offline",
+                      "--features", "default", "--no-auditable", "--no-sbom", "--no-provenance", cwd=tmp, env=env,
+                      timeout=TIMEOUT)
+        check(r.code == 0, "forge build exits 0", r)
+        res, d = load_result(out2, "x86_64-Linux", "fx-build-time", "0.1.0", r)
+        secs = supplycheck.elf_sections((d / "fx-build-time").read_bytes())
+        check(".dep-v0" not in secs, "--no-auditable: no .dep-v0 section", r)
+        check(not (d / "fx-build-time.cdx.json").exists() and not (d / "fx-build-time.intoto.json").exists(),
+              "--no-sbom --no-provenance: neither file", r)
+        check(res.get("auditable") is False and res.get("reproducible") is None, f"result.json {res}", r)
+        rec = load_json(d / "fx-build-time.json")
+        check("fx-build-time.cdx.json" not in rec["ghcr_files"] and "sbom_url" not in rec, "record names no SBOM", r)
+    finally:
+        reg.stop()
+
+
 if __name__ == "__main__":
     main([test_host_build_static_with_metadata, test_cross_build_aarch64_runs_under_qemu,
-          test_queue_gives_version_and_checksum])
+          test_queue_gives_version_and_checksum, test_build_time_crate_is_not_reproducible])

@@ -206,7 +206,31 @@ def test_refusals_leave_nothing_behind(tmp):
         reg.stop()
 
 
+def test_sbom_and_provenance_are_layers(tmp):
+    """<exe>.cdx.json and <exe>.intoto.json go up as layers of the executable's own manifest, with their media
+    types; one that no longer describes the executable stops the publish before anything is sent."""
+    reg = RegistryServer(tmp).start()
+    try:
+        out = tmp / "out"
+        d = craft_build(out, "attested", "2.0.0", {"attested": blob_bytes(4000, 11)}, attest=True)
+        r = publish(tmp, out, reg.host, "--dry-run")
+        check(r.code == 0 and "attested.cdx.json" in r.out and "application/vnd.in-toto+json" in r.out,
+              "the plan lists both", r)
+        r = publish(tmp, out, reg.host)
+        check(r.code == 0 and "of 9 blobs uploaded" in r.out, "publish exits 0 with 2 more layers", r)
+        check_published(reg.url, d, "attested", r=r)
+
+        d2 = craft_build(tmp / "out2", "stale", "1.0.0", {"stale": blob_bytes(3000, 12)}, attest=True)
+        (d2 / "stale.intoto.json").write_text((d / "attested.intoto.json").read_text())
+        before = len(reg.requests())
+        r = publish(tmp, tmp / "out2", reg.host)
+        expect_error(r, 7, "stale.intoto.json", "does not describe")
+        check(not [q for q in reg.requests()[before:] if "/stale/" in q[1]], "nothing sent for it", r)
+    finally:
+        reg.stop()
+
+
 if __name__ == "__main__":
     main([test_push_pull_back_and_repush_uploads_nothing, test_htpasswd_basic_auth, test_snapshots_from_the_tag_list,
           test_every_setting_from_forge_toml, test_dry_run_prints_the_plan_and_sends_nothing,
-          test_refusals_leave_nothing_behind])
+          test_refusals_leave_nothing_behind, test_sbom_and_provenance_are_layers])

@@ -32,8 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const forge::JobOutcome out = forge::interpret_child(spec, exit, result, text, "2025-01-01T00:00:00Z", 1.5);
   if (!out.interrupted && out.fatal.empty()) {
     const auto &e = out.entry;
-    if (e.crate != "hexyl" || e.version != "0.8.0" || (e.status != "built" && e.status != "failed") ||
-        (!e.built() && e.reason.empty())) {
+    if (e.crate != "hexyl" || e.version != "0.8.0" || (!e.built() && !e.reason)) {
       std::abort(); // every finished job becomes a journal entry of this job that the journal accepts
     }
     if (!forge::journal_entry_from_json(nlohmann::json::parse(forge::journal_entry_to_json(e).dump()))) {

@@ -2,6 +2,7 @@
 // bytea); they must reject garbage without crashing, and what they accept must survive a round trip.
 #include "forge/dump/pg_types.hpp"
 #include "forge/select/semver.hpp"
+#include "forge/util/time.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -14,12 +15,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // RFC 3339 output has second precision: parsing it again gives the instant floored to the second.
     constexpr int64_t kSecond = 1000000;
     const int64_t floored = *micros - ((*micros % kSecond) + kSecond) % kSecond;
-    if (forge::pg::parse_timestamp(forge::pg::format_rfc3339(*micros)) != floored) {
+    if (forge::pg::parse_timestamp(forge::format_rfc3339(*micros)) != floored) {
       std::abort();
     }
   }
   if (auto day = forge::pg::parse_date(text)) {
-    if (forge::pg::parse_date(forge::pg::format_date(*day)) != day) {
+    if (forge::pg::parse_date(forge::format_date(*day)) != day) {
       std::abort();
     }
   }

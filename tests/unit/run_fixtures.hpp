@@ -63,10 +63,12 @@ inline JournalEntry entry(const std::string &crate, const std::string &version, 
   e.version = version;
   e.target = target.triple;
   e.host = target.host;
-  e.status = status;
-  e.reason = status == "failed" && reason.empty() ? "compile-error" : reason;
+  e.status = status == "built" ? Status::built : Status::failed;
+  if (status == "failed" || !reason.empty()) {
+    e.reason = parse_reason(reason.empty() ? "compile-error" : reason);
+  }
   e.details = status == "failed" ? "it broke" : "";
-  e.spurious = is_spurious(e.reason);
+  e.spurious = e.reason && is_spurious(*e.reason);
   e.duration_s = 10;
   e.started_at = finished_at;
   e.finished_at = finished_at;

@@ -155,6 +155,22 @@ TEST(BuilderRustflags, UserAdditionsComeLast) {
   EXPECT_EQ(env_of(inv.env, "RUSTFLAGS"), kGnuFlags + " -C target-feature=-crt-static");
 }
 
+TEST(BuilderRustflags, ReproducibleRemapsBeforeUserFlagsAndSourceDateEpoch) {
+  BuilderSettings s = settings(BuilderKind::cargo, "stable");
+  s.remap_path_prefixes = {{"/cache/builds/hexyl-1", "/build"}, {"/root/.cargo", "/cargo"}, {"/a b", "/x"}};
+  s.extra_rustflags = "--remap-path-prefix=/root/.cargo=/mine";
+  s.source_date_epoch = 1700000000;
+  const auto inv = invoke(s, "x86_64-unknown-linux-gnu", FeatureSet::all);
+  // rustc applies the last matching mapping: the user's own comes after forge's. A path with a space
+  // cannot go through the space-separated RUSTFLAGS and is left out.
+  EXPECT_EQ(env_of(inv.env, "RUSTFLAGS"), kGnuFlags + " --remap-path-prefix=/cache/builds/hexyl-1=/build"
+                                                      " --remap-path-prefix=/root/.cargo=/cargo"
+                                                      " --remap-path-prefix=/root/.cargo=/mine");
+  EXPECT_EQ(env_of(inv.env, "SOURCE_DATE_EPOCH"), "1700000000");
+  EXPECT_FALSE(env_of(invoke(settings(BuilderKind::cargo, "stable"), "x86_64", FeatureSet::all).env,
+                      "SOURCE_DATE_EPOCH"));
+}
+
 TEST(BuilderEnv, ReleaseProfileThroughCargoEnvironment) {
   for (const BuilderKind kind : {BuilderKind::cross, BuilderKind::zigbuild, BuilderKind::cargo}) {
     SCOPED_TRACE(forge::builder_name(kind));

@@ -203,14 +203,14 @@ const std::vector<Case> &cases() {
 
 void expect_case(const Case &c, const forge::Failure &f, const std::string &variant) {
   SCOPED_TRACE(std::string(c.file) + " " + variant);
-  EXPECT_EQ(f.reason, c.reason);
+  EXPECT_EQ(forge::to_string(f.reason), c.reason);
   EXPECT_EQ(f.libraries, c.libraries);
   EXPECT_EQ(f.error_codes, c.codes);
   EXPECT_EQ(f.crate, c.crate);
   EXPECT_NE(f.details.find(c.details_part), std::string::npos) << f.details;
   EXPECT_LE(f.details.size(), 200U);
   EXPECT_EQ(f.details.find('\n'), std::string::npos);
-  EXPECT_EQ(f.spurious, forge::is_spurious(c.reason));
+  EXPECT_EQ(f.spurious, forge::is_spurious(f.reason));
 }
 
 TEST(ClassifyRealLogs, EachCapturedLogGetsItsReason) {
@@ -232,7 +232,7 @@ TEST(ClassifyRealLogs, CrlfLineEndingsAreTolerated) {
     crlf += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
   }
   const forge::Failure f = forge::classify_build_failure(cargo_failed(), crlf);
-  EXPECT_EQ(f.reason, "compile-error");
+  EXPECT_EQ(f.reason, forge::Reason::compile_error);
   EXPECT_EQ(f.error_codes, (std::vector<std::string>{"E0308", "E0425"}));
 }
 
@@ -241,17 +241,18 @@ TEST(ClassifyTimeout, TimedOutWinsOverEverything) {
   exit.timed_out = true;
   exit.term_signal = 9;
   const forge::Failure f = forge::classify_build_failure(exit, read_log("timeout-1.log"));
-  EXPECT_EQ(f.reason, "timeout");
+  EXPECT_EQ(f.reason, forge::Reason::timeout);
   EXPECT_TRUE(f.spurious);
   EXPECT_FALSE(f.details.empty());
   // Even a log that reads like another failure.
-  EXPECT_EQ(forge::classify_build_failure(exit, read_log("compile-error-1.log")).reason, "timeout");
-  EXPECT_EQ(forge::classify_build_failure(exit, read_log("no-space-1.log")).reason, "timeout");
+  EXPECT_EQ(forge::classify_build_failure(exit, read_log("compile-error-1.log")).reason,
+            forge::Reason::timeout);
+  EXPECT_EQ(forge::classify_build_failure(exit, read_log("no-space-1.log")).reason, forge::Reason::timeout);
 }
 
 TEST(ClassifyTimeout, PartialLogWithoutTimeoutFlagIsInternal) {
   const forge::Failure f = forge::classify_build_failure(cargo_failed(), read_log("timeout-1.log"));
-  EXPECT_EQ(f.reason, "internal");
+  EXPECT_EQ(f.reason, forge::Reason::internal);
   EXPECT_FALSE(f.spurious);
 }
 
@@ -259,72 +260,72 @@ TEST(ClassifyOutOfMemory, SigkillWithoutTimeoutIsOutOfMemory) {
   forge::ExitInfo exit;
   exit.term_signal = 9;
   const forge::Failure f = forge::classify_build_failure(exit, read_log("timeout-1.log"));
-  EXPECT_EQ(f.reason, "out-of-memory");
+  EXPECT_EQ(f.reason, forge::Reason::out_of_memory);
   EXPECT_TRUE(f.spurious);
   EXPECT_NE(f.details.find("SIGKILL"), std::string::npos);
 
   forge::ExitInfo shell;
   shell.exit_code = 137;
-  EXPECT_EQ(forge::classify_build_failure(shell, "").reason, "out-of-memory");
+  EXPECT_EQ(forge::classify_build_failure(shell, "").reason, forge::Reason::out_of_memory);
 }
 
 TEST(ClassifyOutOfMemory, OtherSignalsAreNotOutOfMemory) {
   forge::ExitInfo exit;
   exit.term_signal = 15;
   const forge::Failure f = forge::classify_build_failure(exit, "");
-  EXPECT_EQ(f.reason, "internal");
+  EXPECT_EQ(f.reason, forge::Reason::internal);
   EXPECT_NE(f.details.find("signal 15"), std::string::npos);
 }
 
 TEST(ClassifyOutOfMemory, AllocatorAbortBeatsBuildScript) {
   const std::string log = read_log("out-of-memory-2.log");
   ASSERT_NE(log.find("failed to run custom build command"), std::string::npos);
-  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, "out-of-memory");
+  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, forge::Reason::out_of_memory);
 }
 
 TEST(ClassifyBuilderMissing, CommandNotFoundWithStatus127) {
   forge::ExitInfo exit;
   exit.exit_code = 127;
   const forge::Failure f = forge::classify_build_failure(exit, read_log("builder-missing-1.log"));
-  EXPECT_EQ(f.reason, "builder-missing");
+  EXPECT_EQ(f.reason, forge::Reason::builder_missing);
   EXPECT_EQ(f.details, "bash: line 1: cross: command not found");
   EXPECT_FALSE(f.spurious);
   // Status 101 with the same words is not a missing builder.
   EXPECT_EQ(forge::classify_build_failure(cargo_failed(), read_log("builder-missing-1.log")).reason,
-            "internal");
+            forge::Reason::internal);
 }
 
 TEST(ClassifyPriority, NoSpaceBeatsLinkAndCompileErrors) {
   const std::string log = read_log("no-space-2.log");
   ASSERT_NE(log.find("linking with `cc` failed"), std::string::npos);
   ASSERT_NE(log.find("could not compile"), std::string::npos);
-  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, "no-space");
+  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, forge::Reason::no_space);
 }
 
 TEST(ClassifyPriority, NoSpaceBeatsOutOfMemory) {
   forge::ExitInfo exit;
   exit.term_signal = 9;
-  EXPECT_EQ(forge::classify_build_failure(exit, read_log("no-space-1.log")).reason, "no-space");
+  EXPECT_EQ(forge::classify_build_failure(exit, read_log("no-space-1.log")).reason, forge::Reason::no_space);
 }
 
 TEST(ClassifyPriority, MissingLibraryBeatsBuildScriptAndLinkError) {
   EXPECT_EQ(forge::classify_build_failure(cargo_failed(), read_log("missing-system-library-1.log")).reason,
-            "missing-system-library");
+            forge::Reason::missing_system_library);
   EXPECT_EQ(forge::classify_build_failure(cargo_failed(), read_log("missing-system-library-2.log")).reason,
-            "missing-system-library");
+            forge::Reason::missing_system_library);
 }
 
 TEST(ClassifyPriority, TargetNotInstalledBeatsCompileError) {
   const forge::Failure f =
       forge::classify_build_failure(cargo_failed(), read_log("target-not-installed-1.log"));
-  EXPECT_EQ(f.reason, "target-not-installed");
+  EXPECT_EQ(f.reason, forge::Reason::target_not_installed);
   EXPECT_TRUE(f.error_codes.empty());
 }
 
 TEST(ClassifyPriority, LinkErrorBeatsCouldNotCompile) {
   const std::string log = read_log("link-error-1.log");
   ASSERT_NE(log.find("could not compile `fx-link-error`"), std::string::npos);
-  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, "link-error");
+  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, forge::Reason::link_error);
 }
 
 TEST(ClassifyPriority, NetworkBeatsDependencyResolution) {
@@ -333,7 +334,7 @@ TEST(ClassifyPriority, NetworkBeatsDependencyResolution) {
       "Caused by:\n  failed to select a version for `foo`\n"
       "Caused by:\n  [6] Couldn't resolve host name (Couldn't resolve host 'index.crates.io')\n";
   const forge::Failure f = forge::classify_build_failure(cargo_failed(), log);
-  EXPECT_EQ(f.reason, "network");
+  EXPECT_EQ(f.reason, forge::Reason::network);
   EXPECT_TRUE(f.spurious);
 }
 
@@ -342,12 +343,12 @@ TEST(ClassifyPriority, RecoveredSpuriousNetworkWarningDoesNotHideTheRealError) {
       "warning: spurious network error (2 tries remaining): [7] Couldn't connect to server "
       "(Connection refused)\n" +
       read_log("compile-error-1.log");
-  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, "compile-error");
+  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, forge::Reason::compile_error);
 }
 
 TEST(ClassifyPriority, DependencyResolutionBeatsChecksum) {
   const std::string log = read_log("checksum-mismatch-3.log") + read_log("dependency-resolution-1.log");
-  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, "dependency-resolution");
+  EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, forge::Reason::dependency_resolution);
 }
 
 TEST(ClassifyPriority, BuildScriptBeatsCompileErrorInsideIt) {
@@ -355,7 +356,7 @@ TEST(ClassifyPriority, BuildScriptBeatsCompileErrorInsideIt) {
   // failed.
   const std::string log = read_log("build-script-1.log") + "error[E0599]: no method named `x`\n";
   const forge::Failure f = forge::classify_build_failure(cargo_failed(), log);
-  EXPECT_EQ(f.reason, "build-script");
+  EXPECT_EQ(f.reason, forge::Reason::build_script);
   EXPECT_EQ(f.crate, "fx-build-script-panic");
 }
 
@@ -378,7 +379,7 @@ TEST(ClassifyMissingLibrary, KnownPhrasingsGiveTheLibraryName) {
   for (const Phrasing &p : phrasings) {
     const forge::Failure f =
         forge::classify_build_failure(cargo_failed(), "error: build failed\n" + p.line + "\n");
-    EXPECT_EQ(f.reason, "missing-system-library") << p.line;
+    EXPECT_EQ(f.reason, forge::Reason::missing_system_library) << p.line;
     EXPECT_EQ(f.libraries, std::vector<std::string>{p.name}) << p.line;
   }
 }
@@ -387,7 +388,7 @@ TEST(ClassifyMissingLibrary, CrossCompilationPkgConfigWithoutName) {
   const std::string log = "error: failed to run custom build command for `openssl-sys v0.9.80`\n"
                           "  pkg-config has not been configured to support cross-compilation.\n";
   const forge::Failure f = forge::classify_build_failure(cargo_failed(), log);
-  EXPECT_EQ(f.reason, "missing-system-library");
+  EXPECT_EQ(f.reason, forge::Reason::missing_system_library);
   EXPECT_TRUE(f.libraries.empty());
   EXPECT_EQ(f.crate, "openssl-sys");
   EXPECT_EQ(f.details, "pkg-config has not been configured to support cross-compilation.");
@@ -419,7 +420,7 @@ TEST(ClassifyLock, OldLockedWordingSaysTheLockIsTheProblem) {
       "error: the lock file /src/Cargo.lock needs to be updated but --locked was passed to prevent "
       "this\nIf you want to try to generate the lock file without accessing the network, remove the "
       "--locked flag and use --offline instead.\n");
-  EXPECT_EQ(f.reason, "dependency-resolution");
+  EXPECT_EQ(f.reason, forge::Reason::dependency_resolution);
   EXPECT_EQ(f.details.rfind("lock file problem: ", 0), 0U) << f.details;
   EXPECT_FALSE(f.spurious);
 }
@@ -427,7 +428,7 @@ TEST(ClassifyLock, OldLockedWordingSaysTheLockIsTheProblem) {
 TEST(ClassifyTargetNotInstalled, RustupToolchainMissing) {
   const forge::Failure f = forge::classify_build_failure(
       cargo_failed(), "error: toolchain 'nightly-aarch64-unknown-linux-gnu' is not installed\n");
-  EXPECT_EQ(f.reason, "target-not-installed");
+  EXPECT_EQ(f.reason, forge::Reason::target_not_installed);
 }
 
 TEST(ClassifyCompileError, IceIsInternal) {
@@ -436,7 +437,7 @@ TEST(ClassifyCompileError, IceIsInternal) {
                           "note: the compiler unexpectedly panicked. this is a bug.\n"
                           "error: could not compile `foo` (lib)\n";
   const forge::Failure f = forge::classify_build_failure(cargo_failed(), log);
-  EXPECT_EQ(f.reason, "internal");
+  EXPECT_EQ(f.reason, forge::Reason::internal);
   EXPECT_EQ(f.crate, "foo");
 }
 
@@ -444,7 +445,7 @@ TEST(ClassifyCompileError, CouldNotCompileWithoutCodes) {
   const std::string log = "error: cannot find macro `foo` in this scope\n"
                           "error: could not compile `bar` (bin \"bar\") due to 1 previous error\n";
   const forge::Failure f = forge::classify_build_failure(cargo_failed(), log);
-  EXPECT_EQ(f.reason, "compile-error");
+  EXPECT_EQ(f.reason, forge::Reason::compile_error);
   EXPECT_TRUE(f.error_codes.empty());
   EXPECT_EQ(f.details, "error: cannot find macro `foo` in this scope");
   EXPECT_EQ(f.crate, "bar");
@@ -455,14 +456,14 @@ TEST(ClassifyInternal, UnknownFailuresUseTheLastErrorLine) {
       cargo_failed(),
       "   Compiling x v1.0.0\nerror: failed to parse manifest at `/src/Cargo.toml`\n\nCaused by:\n"
       "  feature `edition2024` is required\n");
-  EXPECT_EQ(f.reason, "internal");
+  EXPECT_EQ(f.reason, forge::Reason::internal);
   EXPECT_EQ(f.details, "error: failed to parse manifest at `/src/Cargo.toml`");
   EXPECT_FALSE(f.spurious);
 }
 
 TEST(ClassifyInternal, EmptyLogReportsTheStatus) {
   const forge::Failure f = forge::classify_build_failure(cargo_failed(), "");
-  EXPECT_EQ(f.reason, "internal");
+  EXPECT_EQ(f.reason, forge::Reason::internal);
   EXPECT_EQ(f.details, "builder exited with status 101 with no output");
 }
 
@@ -470,20 +471,28 @@ TEST(ClassifyDetails, LongLinesAreClippedOnCharacterBoundaries) {
   const std::string line = "error: no matching package named `" + std::string(150, 'a') + "\xC3\xA9" +
                            std::string(150, 'b') + "` found\n";
   const forge::Failure f = forge::classify_build_failure(cargo_failed(), line);
-  EXPECT_EQ(f.reason, "dependency-resolution");
+  EXPECT_EQ(f.reason, forge::Reason::dependency_resolution);
   EXPECT_LE(f.details.size(), 200U);
   EXPECT_EQ(f.details.substr(f.details.size() - 3), "...");
 }
 
 TEST(ClassifySpurious, Vocabulary) {
   for (const char *reason : {"timeout", "out-of-memory", "no-space", "network"}) {
-    EXPECT_TRUE(forge::is_spurious(reason)) << reason;
+    ASSERT_TRUE(forge::parse_reason(reason)) << reason;
+    EXPECT_TRUE(forge::is_spurious(*forge::parse_reason(reason))) << reason;
   }
   for (const char *reason : {"missing-system-library", "build-script", "compile-error", "link-error",
                              "target-not-installed", "dependency-resolution", "download", "checksum-mismatch",
-                             "builder-missing", "no-executables", "not-static", "internal", ""}) {
-    EXPECT_FALSE(forge::is_spurious(reason)) << reason;
+                             "builder-missing", "no-executables", "not-static", "internal"}) {
+    ASSERT_TRUE(forge::parse_reason(reason)) << reason;
+    EXPECT_FALSE(forge::is_spurious(*forge::parse_reason(reason))) << reason;
   }
+  EXPECT_EQ(forge::all_reasons().size(), 16U);
+  for (const forge::Reason r : forge::all_reasons()) {
+    EXPECT_EQ(forge::parse_reason(forge::to_string(r)), r) << r;
+  }
+  EXPECT_FALSE(forge::parse_reason(""));
+  EXPECT_FALSE(forge::parse_reason("compile_error"));
 }
 
 } // namespace
@@ -495,14 +504,14 @@ TEST(ClassifySandbox, FileSizeLimitIsNoSpaceButNotSpurious) {
       "Caused by:\n  process didn't exit successfully: `/b/target/release/build/x/build-script-build` "
       "(signal: 25, SIGXFSZ: file size limit exceeded)\n";
   forge::Failure f = forge::classify_build_failure(cargo_failed(), log);
-  EXPECT_EQ(f.reason, "no-space");
+  EXPECT_EQ(f.reason, forge::Reason::no_space);
   EXPECT_FALSE(f.spurious);
   EXPECT_NE(f.details.find("--sandbox-max-file-size"), std::string::npos) << f.details;
   // cargo itself killed: bwrap reports 128 + SIGXFSZ, maybe with no output at all.
   f = forge::classify_build_failure(forge::ExitInfo{153, 0, false}, "");
-  EXPECT_EQ(f.reason, "no-space");
+  EXPECT_EQ(f.reason, forge::Reason::no_space);
   EXPECT_FALSE(f.spurious);
-  EXPECT_EQ(forge::classify_build_failure(forge::ExitInfo{0, 25, false}, "").reason, "no-space");
+  EXPECT_EQ(forge::classify_build_failure(forge::ExitInfo{0, 25, false}, "").reason, forge::Reason::no_space);
 }
 
 // A build script reaching out from a network namespace without routes, or without a resolver.
@@ -512,6 +521,6 @@ TEST(ClassifySandbox, UnreachableNetworkIsNetwork) {
     const std::string log =
         std::string("error: failed to run custom build command for `dl v0.1.0`\n") +
         "  --- stderr\n  thread 'main' panicked at build.rs:3:5:\n  download failed: " + why + "\n";
-    EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, "network") << why;
+    EXPECT_EQ(forge::classify_build_failure(cargo_failed(), log).reason, forge::Reason::network) << why;
   }
 }

@@ -137,6 +137,17 @@ TEST_F(SubprocessTest, MergesStdoutAndStderrInOrder) {
   EXPECT_TRUE(r.log_error.empty());
 }
 
+TEST_F(SubprocessTest, StdoutToAFileKeepsItOutOfTheLog) {
+  auto s = spec({"sh", "-c", "echo answer; echo warning >&2"});
+  s.stdout_path = dir_.path() / "answer.txt";
+  auto r = forge::run_process(s);
+  ASSERT_TRUE(r.ok()) << r.spawn_error;
+  std::ifstream in(s.stdout_path);
+  const std::string answer((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(answer, "answer\n");
+  EXPECT_EQ(log_lines(log_path()), (std::vector<std::string>{"warning"}));
+}
+
 TEST_F(SubprocessTest, StdinIsDevNull) {
   auto r = forge::run_process(spec({"cat"}));
   EXPECT_TRUE(r.ok());

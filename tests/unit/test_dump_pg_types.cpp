@@ -1,5 +1,6 @@
 // Why: PostgreSQL's text forms (timestamps, text[], bytea) must parse exactly, and garbage must be refused.
 #include "forge/dump/pg_types.hpp"
+#include "forge/util/time.hpp"
 
 #include "forge/dump/csv.hpp"
 
@@ -10,8 +11,8 @@
 
 namespace {
 
-using forge::pg::format_date;
-using forge::pg::format_rfc3339;
+using forge::format_date;
+using forge::format_rfc3339;
 using forge::pg::parse_array;
 using forge::pg::parse_bool;
 using forge::pg::parse_bytea_hex;

@@ -85,8 +85,8 @@ TEST(RunChildResult, ResultJsonIsTheTruth) {
   EXPECT_DOUBLE_EQ(built.entry.duration_s, 12.5);
   EXPECT_EQ(built.entry.host, "x86_64-Linux");
   const auto failed = interpret({8, 0, false, false}, result("failed", "link-error"));
-  EXPECT_EQ(failed.entry.status, "failed");
-  EXPECT_EQ(failed.entry.reason, "link-error");
+  EXPECT_EQ(failed.entry.status, forge::Status::failed);
+  EXPECT_EQ(failed.entry.reason, forge::Reason::link_error);
   EXPECT_EQ(failed.entry.details, "details here");
   EXPECT_EQ(failed.entry.exit_code, 8);
   const auto spurious = interpret({8, 0, false, false}, result("failed", "out-of-memory", true));
@@ -97,13 +97,13 @@ TEST(RunChildResult, AResultOfAnotherJobIsIgnored) {
   auto other = result("built");
   other["version"] = "0.7.0";
   const auto o = interpret({0, 0, false, false}, other);
-  EXPECT_EQ(o.entry.status, "failed");
-  EXPECT_EQ(o.entry.reason, "internal");
+  EXPECT_EQ(o.entry.status, forge::Status::failed);
+  EXPECT_EQ(o.entry.reason, forge::Reason::internal);
 }
 
 TEST(RunChildResult, KilledWorkersAreInternalFailures) {
   const auto o = interpret({-1, 9, false, false}, std::nullopt);
-  EXPECT_EQ(o.entry.reason, "internal");
+  EXPECT_EQ(o.entry.reason, forge::Reason::internal);
   EXPECT_NE(o.entry.details.find("SIGKILL"), std::string::npos) << o.entry.details;
   EXPECT_EQ(o.entry.exit_code, -1);
   EXPECT_FALSE(o.entry.spurious);
@@ -121,16 +121,16 @@ TEST(RunChildResult, StoppedByTheRunnerIsNotFinishedUnlessItFinished) {
 TEST(RunChildResult, ExitCodesWithoutResult) {
   EXPECT_EQ(
       interpret({5, 0, false, false}, std::nullopt, "forge: error: cannot download x: 503").entry.reason,
-      "network");
+      forge::Reason::network);
   EXPECT_TRUE(interpret({5, 0, false, false}, std::nullopt).entry.spurious);
-  EXPECT_EQ(interpret({4, 0, false, false}, std::nullopt).entry.reason, "download");
+  EXPECT_EQ(interpret({4, 0, false, false}, std::nullopt).entry.reason, forge::Reason::download);
   const auto io = interpret({6, 0, false, false}, std::nullopt,
                             "forge: error: cannot write x: No space left on device\n");
-  EXPECT_EQ(io.entry.reason, "no-space");
+  EXPECT_EQ(io.entry.reason, forge::Reason::no_space);
   EXPECT_EQ(io.entry.details, "cannot write x: No space left on device");
   const auto other =
       interpret({1, 0, false, false}, std::nullopt, "noise\nforge: error: internal error: boom\nmore\n");
-  EXPECT_EQ(other.entry.reason, "internal");
+  EXPECT_EQ(other.entry.reason, forge::Reason::internal);
   EXPECT_EQ(other.entry.details, "internal error: boom");
   EXPECT_NE(interpret({0, 0, false, false}, std::nullopt).entry.details.find("without writing result.json"),
             std::string::npos);
@@ -142,7 +142,7 @@ TEST(RunChildResult, UsageErrorsAreFatalAndWatchdogKillsAreTimeouts) {
   EXPECT_NE(usage.fatal.find("--builder"), std::string::npos);
   const auto hung = interpret({-1, 9, true, true}, std::nullopt);
   EXPECT_FALSE(hung.interrupted);
-  EXPECT_EQ(hung.entry.reason, "timeout");
+  EXPECT_EQ(hung.entry.reason, forge::Reason::timeout);
   EXPECT_TRUE(hung.entry.spurious);
 }
 
@@ -173,13 +173,13 @@ TEST(RunChildResult, FieldsOfTheWrongTypeAreAFailureNotAnException) {
   r["spurious"] = "yes";
   r["details"] = 3;
   JobOutcome o = interpret(done, r);
-  EXPECT_EQ(o.entry.reason, "compile-error");
+  EXPECT_EQ(o.entry.reason, forge::Reason::compile_error);
   EXPECT_FALSE(o.entry.spurious);
   EXPECT_EQ(o.entry.details, "");
   auto odd = result("built");
   odd["crate"] = 7;
   o = interpret(done, odd);
-  EXPECT_EQ(o.entry.status, "failed") << "not this job's result";
+  EXPECT_EQ(o.entry.status, forge::Status::failed) << "not this job's result";
   auto bad_exe = result("built");
   bad_exe["executables"].push_back({{"name", "../evil"}});
   o = interpret(ChildExit{0, 0, false, false}, bad_exe);

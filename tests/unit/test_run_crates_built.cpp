@@ -41,7 +41,7 @@ TEST(RunCratesBuilt, NewerVersionReplacesOlderIsIgnoredSameVersionLatestWins) {
 
   EXPECT_TRUE(merge_entry(b, entry("a", "1.0.0", "built", "2025-06-02T00:00:00Z", arm())))
       << "a later result";
-  EXPECT_EQ(b.crates.at("a").targets.at(arm().triple).status, "built");
+  EXPECT_EQ(b.crates.at("a").targets.at(arm().triple).status, forge::Status::built);
   EXPECT_FALSE(merge_entry(b, entry("a", "1.0.0", "failed", "2025-06-01T12:00:00Z", arm())))
       << "an earlier one";
 
@@ -77,7 +77,7 @@ TEST(RunCratesBuilt, MergingIsIdempotentAndOrderIndependent) {
   EXPECT_EQ(dump(ab), once) << "merging the same shards again changes nothing";
   CratesBuilt a_only;
   fold(a_only, shard_a);
-  EXPECT_EQ(a_only.crates.at("x").targets.at(musl().triple).status, "built")
+  EXPECT_EQ(a_only.crates.at("x").targets.at(musl().triple).status, forge::Status::built)
       << "same second: built wins the tie, whatever the order";
 
   CratesBuilt via_index;

@@ -30,7 +30,7 @@ TEST(RunJournal, EntryRoundTripsThroughJson) {
   f.retrying = true;
   const auto back2 = journal_entry_from_json(nlohmann::json::parse(journal_entry_to_json(f).dump()));
   ASSERT_TRUE(back2);
-  EXPECT_EQ(back2->reason, "timeout");
+  EXPECT_EQ(back2->reason, Reason::timeout);
   EXPECT_TRUE(back2->spurious);
   EXPECT_TRUE(back2->retrying);
 }

@@ -74,5 +74,22 @@ TEST(RunMetadataIndex, RecordsWithoutIdentityAreRefused) {
   EXPECT_THROW(merge_record(m, json::array()), Error);
 }
 
+// forge merge folds records whole: the SBOM and provenance fields soar does not know survive every fold.
+TEST(RunMetadataIndex, SupplyChainFieldsSurviveTheFold) {
+  HostMetadata m;
+  json r = rec("hexyl", "hexyl", "0.8.0");
+  r["ghcr_files"] = json::array({"hexyl", "hexyl.cdx.json", "hexyl.intoto.json"});
+  r["sbom_url"] = "https://example.org/hexyl?download=hexyl.cdx.json";
+  r["provenance_url"] = "https://example.org/hexyl?download=hexyl.intoto.json";
+  EXPECT_TRUE(merge_record(m, rec("hexyl", "hexyl", "0.7.0")));
+  EXPECT_TRUE(merge_record(m, r));
+  const HostMetadata back = parse_host_metadata(render_host_metadata(m), "test");
+  ASSERT_EQ(back.records.size(), 1U);
+  const json &kept = back.records.begin()->second;
+  EXPECT_EQ(kept["sbom_url"], r["sbom_url"]);
+  EXPECT_EQ(kept["provenance_url"], r["provenance_url"]);
+  EXPECT_EQ(kept["ghcr_files"], r["ghcr_files"]);
+}
+
 } // namespace
 } // namespace forge

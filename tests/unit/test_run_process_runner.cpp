@@ -18,7 +18,7 @@ using namespace test_run;
 constexpr const char *kScript = R"(crate=${2%@*}; ver=${2#*@}
 case "$crate" in
   good) d="$8/x86_64-Linux/good/$ver"; mkdir -p "$d"
-        printf '{"crate":"good","version":"%s","target":"%s","status":"built","executables":[{"name":"good"}]}' \
+        printf '{"format":"forge-result/1","crate":"good","version":"%s","target":"%s","host":"x86_64-Linux","status":"built","executables":[{"name":"good"}]}' \
           "$ver" "$4" > "$d/result.json"; echo "built good with $*";;
   boom) echo "forge: error: internal error: boom" >&2; exit 1;;
   killed) kill -KILL $$;;
@@ -81,8 +81,9 @@ bool alive(int pid) {
 
 TEST(RunProcessRunner, ResultsLogsAndDeaths) {
   TempDir dir("runner");
-  spit(dir.path() / "out/x86_64-Linux/stale/1.0.0/result.json",
-       R"({"crate":"stale","version":"1.0.0","target":"x86_64-unknown-linux-musl","status":"built"})");
+  spit(
+      dir.path() / "out/x86_64-Linux/stale/1.0.0/result.json",
+      R"({"format":"forge-result/1","crate":"stale","version":"1.0.0","target":"x86_64-unknown-linux-musl","host":"x86_64-Linux","status":"built"})");
   ProcessRunner runner(command(dir));
   runner.start(1, job("good"));
   runner.start(2, job("boom"));
@@ -93,11 +94,12 @@ TEST(RunProcessRunner, ResultsLogsAndDeaths) {
   EXPECT_TRUE(done.at(1).entry.built());
   EXPECT_EQ(done.at(1).entry.executables, std::vector<std::string>{"good"});
   EXPECT_FALSE(done.at(1).entry.finished_at.empty());
-  EXPECT_EQ(done.at(2).entry.reason, "internal");
+  EXPECT_EQ(done.at(2).entry.reason, forge::Reason::internal);
   EXPECT_EQ(done.at(2).entry.details, "internal error: boom") << "the child's error line";
-  EXPECT_EQ(done.at(3).entry.reason, "internal");
+  EXPECT_EQ(done.at(3).entry.reason, forge::Reason::internal);
   EXPECT_NE(done.at(3).entry.details.find("SIGKILL"), std::string::npos);
-  EXPECT_EQ(done.at(4).entry.status, "failed") << "a result.json from before this job is not its result";
+  EXPECT_EQ(done.at(4).entry.status, forge::Status::failed)
+      << "a result.json from before this job is not its result";
   const std::string log = slurp(dir.path() / "logs/x86_64-Linux/good@1.0.0.log");
   EXPECT_NE(log.find("built good with build good@1.0.0 --target x86_64-unknown-linux-musl"),
             std::string::npos)
@@ -147,7 +149,7 @@ TEST(RunProcessRunner, AMissingProgramIsAFailedJobNotACrash) {
   runner.start(7, job("good"));
   const auto done = wait_all(runner, 1);
   ASSERT_EQ(done.size(), 1u);
-  EXPECT_EQ(done.at(7).entry.reason, "internal");
+  EXPECT_EQ(done.at(7).entry.reason, forge::Reason::internal);
   EXPECT_NE(done.at(7).entry.details.find("no-such-forge"), std::string::npos) << done.at(7).entry.details;
 }
 

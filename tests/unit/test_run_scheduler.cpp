@@ -95,7 +95,7 @@ private:
 struct Recorder final : RunObserver {
   std::vector<std::string> events;
   void finished(const JobSpec &s, const JournalEntry &e, std::optional<double> retry) override {
-    events.push_back(s.job.crate + (retry ? " retry" : " " + e.status));
+    events.push_back(s.job.crate + (retry ? " retry" : " " + std::string(to_string(e.status))));
   }
   void interrupted(const JobSpec &s) override { events.push_back(s.job.crate + " interrupted"); }
   void stopping(const std::string &why) override { events.push_back("stopping: " + why); }

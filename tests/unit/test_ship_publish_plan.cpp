@@ -63,9 +63,14 @@ protected:
     forge::write_file_atomic(dir / "CHECKSUM", checksum);
     forge::write_file_atomic(dir / "LICENSE", "MIT\n");
     forge::write_file_atomic(dir / "build.log", "log\n");
-    ordered_json result{{"format", "forge-result/1"}, {"crate", crate},
-                        {"version", version},         {"host", host},
-                        {"status", status},           {"executables", list}};
+    ordered_json result{
+        {"format", "forge-result/1"},
+        {"crate", crate},
+        {"version", version},
+        {"target", host == "aarch64-Linux" ? "aarch64-unknown-linux-musl" : "x86_64-unknown-linux-musl"},
+        {"host", host},
+        {"status", status},
+        {"executables", list}};
     forge::write_file_atomic(dir / "result.json", result.dump(2));
     return dir;
   }
@@ -172,15 +177,10 @@ TEST_F(PublishPlan, FallsBackToBuildLogAndRejectsPathNames) {
 TEST_F(PublishPlan, FieldsOfTheWrongTypeAreDataErrorsNamingTheFile) {
   const fs::path dir = add_build("fd-find", "10.2.0", {"fd"});
   const auto original = ordered_json::parse(forge::read_file(dir / "result.json"));
-  for (const char *field : {"format", "status"}) {
+  for (const char *field : {"format", "status", "crate", "host"}) {
     auto result = original;
     result[field] = 1;
     forge::write_file_atomic(dir / "result.json", result.dump());
-    if (std::string(field) == "status") {
-      EXPECT_TRUE(forge::plan_publish(request()).empty())
-          << "a status that is not \"built\" publishes nothing";
-      continue;
-    }
     try {
       forge::plan_publish(request());
       FAIL() << "expected a data error for " << field;

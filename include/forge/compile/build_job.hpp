@@ -1,12 +1,14 @@
 // Why: `forge build` as a library call: one crate, several targets, each ending in verified executables with
 // metadata or a result.json that says precisely why not. A failed build is a value, not an exception.
 #pragma once
+#include "forge/compile/build_result.hpp"
 #include "forge/compile/builder.hpp"
-#include "forge/compile/classify.hpp"
 #include "forge/compile/crate_source.hpp"
 #include "forge/compile/sandbox.hpp"
+#include "forge/compile/supply_chain.hpp"
 #include "forge/compile/target.hpp"
 #include "forge/metadata/soar.hpp"
+#include "forge/queue/queue.hpp"
 #include "forge/util/error.hpp"
 
 #include <chrono>
@@ -17,8 +19,11 @@
 
 namespace forge {
 
-inline constexpr const char *kResultFormat = "forge-result/1";
 inline constexpr const char *kDefaultIndexUrl = "https://index.crates.io/";
+// The time limit of each command of a build, and the grace between its SIGTERM and SIGKILL (also forge
+// run's).
+inline constexpr std::chrono::milliseconds kDefaultBuildTimeout{30 * 60 * 1000};
+inline constexpr std::chrono::milliseconds kDefaultBuildGrace{10 * 1000};
 
 struct BuildRequest {
   std::string crate;
@@ -28,9 +33,9 @@ struct BuildRequest {
   BuilderSettings settings;
   FeatureMode features = FeatureMode::all_then_default;
   std::optional<std::filesystem::path> queue;
-  std::filesystem::path out = "forge-out";
-  std::chrono::milliseconds timeout{30 * 60 * 1000};
-  std::chrono::milliseconds grace{10 * 1000};
+  std::filesystem::path out = kDefaultOutDir;
+  std::chrono::milliseconds timeout = kDefaultBuildTimeout;
+  std::chrono::milliseconds grace = kDefaultBuildGrace;
   bool keep_build_dir = false;
   std::filesystem::path build_root; // empty: <cache>/builds
   std::string index_url = kDefaultIndexUrl;
@@ -41,22 +46,13 @@ struct BuildRequest {
   int download_attempts = 5;
   double download_backoff_s = 1.0;
   SoarNaming naming;
-};
-
-struct ExecutableInfo {
-  std::string name;
-  uint64_t size = 0;
-  std::string bsum, shasum;
-  bool is_static = false;
+  SupplyChainSettings supply;
 };
 
 struct TargetOutcome {
   Target target;
-  bool built = false;
-  std::optional<Failure> failure;
   std::filesystem::path dir; // <out>/<host>/<crate>/<version>
-  std::vector<ExecutableInfo> executables;
-  std::vector<std::string> missing_bins; // declared [[bin]]s the successful build did not produce
+  BuildResult result;        // as written to <dir>/result.json
 };
 
 struct BuildOutcome {
@@ -68,8 +64,5 @@ struct BuildOutcome {
 };
 
 BuildOutcome run_build(const BuildRequest &request);
-
-// "30m", "90s", "1h30m", "1800" (seconds) -> milliseconds; throws Error(usage).
-std::chrono::milliseconds parse_duration(const std::string &text);
 
 } // namespace forge

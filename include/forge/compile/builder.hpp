@@ -3,6 +3,7 @@
 #pragma once
 #include "forge/compile/target.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -18,7 +19,8 @@ enum class FeatureMode { all, default_, all_then_default };
 BuilderKind parse_builder(const std::string &text); // "cross" | "zigbuild" | "cargo"; throws Error(usage)
 std::string builder_name(BuilderKind kind);
 FeatureMode parse_feature_mode(const std::string &text); // "all" | "default" | "all-then-default"
-std::string feature_set_name(FeatureSet set);            // "all" | "default"
+std::string feature_mode_name(FeatureMode mode);
+std::string feature_set_name(FeatureSet set); // "all" | "default"
 
 struct BuilderSettings {
   BuilderKind kind = BuilderKind::cargo;
@@ -29,6 +31,11 @@ struct BuilderSettings {
   bool offline = false;        // pass --offline (directory sources, sandboxed second phase)
   std::string extra_rustflags; // appended to the original RUSTFLAGS
   std::vector<std::pair<std::string, std::string>> linkers; // triple -> linker program
+  // Reproducible builds: prefixes rustc rewrites in the paths it writes into executables (panic locations,
+  // file!()), FROM -> TO, given before extra_rustflags so that a user's own mapping wins; and the date build
+  // scripts that embed one should use.
+  std::vector<std::pair<std::string, std::string>> remap_path_prefixes;
+  std::optional<int64_t> source_date_epoch;
 };
 
 // Whether `toolchain` can use nightly-only flags (`-Z unstable-options --artifact-dir`).
@@ -51,6 +58,9 @@ BuildInvocation make_invocation(const BuilderSettings &settings, const Target &t
 
 // The original pipeline's RUSTFLAGS (`link-self-contained=yes` only for musl) plus `extra`.
 std::string rustflags_for(const Target &target, const std::string &extra);
+
+// `--remap-path-prefix=FROM=TO` flags for RUSTFLAGS (space-separated, so a path with whitespace is left out).
+std::string remap_flags(const std::vector<std::pair<std::string, std::string>> &prefixes);
 
 // What `--builder auto` picks, with the reason said to the user.
 struct BuilderChoice {

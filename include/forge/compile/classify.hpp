@@ -1,26 +1,13 @@
 // Why: "failed" is useless at 40,000 jobs; a reason per failure (and whether it is worth retrying) turns a
 // pile of logs into a triage list, as crater does.
 #pragma once
+#include "forge/compile/build_result.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace forge {
-
-// The reason vocabulary of result.json (exact strings).
-// missing-system-library, build-script, compile-error, link-error, target-not-installed,
-// dependency-resolution, timeout, out-of-memory, no-space, network, download, checksum-mismatch,
-// builder-missing, no-executables, not-static, internal
-struct Failure {
-  std::string reason;
-  std::string details;                  // one human line, e.g. "could not find system library 'openssl'"
-  bool spurious = false;                // true for timeout, out-of-memory, no-space, network
-  std::vector<std::string> libraries;   // missing-system-library: the library names
-  std::vector<std::string> error_codes; // compile-error: rustc codes such as E0425
-  std::string crate;                    // build-script: the crate whose build script failed
-};
-
-bool is_spurious(std::string_view reason);
 
 struct ExitInfo {
   int exit_code = 0;

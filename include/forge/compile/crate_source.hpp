@@ -20,6 +20,7 @@ struct IndexEntry {
   std::string cksum; // 64 lowercase hex
   bool yanked = false;
   std::optional<std::string> rust_version;
+  std::optional<std::string> pubtime; // RFC 3339 publication time, when the index gives it
 };
 
 // Parses an index file (one JSON object per line; blank lines ignored). Throws Error(data) naming `source`

@@ -18,6 +18,7 @@ namespace forge {
 
 enum class SandboxMode { auto_, bwrap, none };
 SandboxMode parse_sandbox_mode(const std::string &text); // "auto" | "bwrap" | "none"; throws Error(usage)
+std::string sandbox_mode_name(SandboxMode mode);
 
 struct SandboxSettings {
   SandboxMode mode = SandboxMode::auto_;

@@ -17,8 +17,10 @@ struct ProcessSpec {
   std::chrono::milliseconds timeout{30 * 60 * 1000}; // 0 = none
   std::chrono::milliseconds grace{10 * 1000};        // SIGTERM to the group, then SIGKILL after this
   std::filesystem::path log_path;                    // stdout+stderr of the child, processed as below
-  uint64_t log_cap_bytes = 8 << 20; // keep the first and last halves when the output is larger
-  std::vector<std::string> redact;  // more values to replace by "***" (e.g. secrets kept out of `env`)
+  std::filesystem::path stdout_path; // non-empty: the child's stdout goes here unprocessed (a program's
+                                     // answer, e.g. `cargo tree`), only stderr to the log
+  uint64_t log_cap_bytes = 8 << 20;  // keep the first and last halves when the output is larger
+  std::vector<std::string> redact;   // more values to replace by "***" (e.g. secrets kept out of `env`)
 };
 
 struct ProcessResult {

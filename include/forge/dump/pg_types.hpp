@@ -19,11 +19,6 @@ std::optional<int64_t> parse_timestamp(std::string_view text);
 // "YYYY-MM-DD" -> microseconds since the epoch at 00:00:00 UTC; nullopt if invalid.
 std::optional<int64_t> parse_date(std::string_view text);
 
-// RFC 3339 UTC with second precision: "2017-01-17T19:13:05Z".
-std::string format_rfc3339(int64_t micros);
-// "YYYY-MM-DD" of a UTC instant.
-std::string format_date(int64_t micros);
-
 // Two-layer text[]: `text` is the field after CSV decoding, e.g. `{fd,"null",NULL,"a\"b"}`.
 // Elements: unquoted (an unquoted NULL, any case, is a null element -> nullopt) or double-quoted with
 // backslash escapes. `{}` is an empty array. Returns nullopt if malformed.

@@ -27,6 +27,12 @@ struct SoarNaming {
   std::string build_log_url =
       "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&download={exe}.log";
   std::string manifest_url = "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&manifest";
+  // The SBOM and provenance layers (soar has no field for them: `sbom_url` and `provenance_url` are extra
+  // fields, which soar ignores; docs/supply-chain.md).
+  std::string sbom_url =
+      "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&download={exe}.cdx.json";
+  std::string provenance_url =
+      "https://api.ghcr.pkgforge.dev/{owner}/{crate}/stable/{exe}?tag={tag}&download={exe}.intoto.json";
   std::string maintainer = "pkgforge-cargo (https://github.com/pkgforge-cargo/builder)";
   std::string note = "This package was automatically built from crates.io by forge";
 };
@@ -45,10 +51,13 @@ struct SoarInputs {
   std::string build_date;                     // RFC 3339 UTC
   std::string build_id, build_gha, build_log; // from GITHUB_* when present, else empty
   std::vector<std::string> snapshots;         // filled by publish; empty here
+  bool has_sbom = false;                      // <exe>.cdx.json ships with the executable
+  bool has_provenance = false;                // <exe>.intoto.json ships with the executable
 };
 
 // One soar record: required fields always present, numbers as digit strings, booleans as "true"/"false",
-// arrays of strings, `provides` with every executable and recurse_provides "false".
+// arrays of strings, `provides` with every executable and recurse_provides "false". With an SBOM or a
+// provenance, ghcr_files names them and sbom_url / provenance_url say where they are downloaded.
 nlohmann::ordered_json soar_record(const SoarInputs &in, const SoarNaming &naming);
 
 // Fills build_id (GITHUB_RUN_ID) and build_gha ("<GITHUB_SERVER_URL>/<GITHUB_REPOSITORY>/actions/runs/<id>",

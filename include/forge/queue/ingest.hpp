@@ -1,6 +1,7 @@
 // Why: `forge ingest` as a library call: dump source -> catalog -> selection -> queue.json + funnel.json,
 // so the CLI stays a thin layer and tests can drive the stage directly.
 #pragma once
+#include "forge/queue/queue.hpp"
 #include "forge/select/selection.hpp"
 
 #include <filesystem>
@@ -14,7 +15,7 @@ inline constexpr const char *kDefaultDumpUrl = "https://static.crates.io/db-dump
 struct IngestOptions {
   std::string dump = kDefaultDumpUrl; // local path, or http(s)/file URL
   std::optional<std::string> since;   // YYYY-MM-DD; default January 1 of the previous year (UTC)
-  std::filesystem::path out = "forge-out";
+  std::filesystem::path out = kDefaultOutDir;
   int download_attempts = 5;
   double download_backoff_s = 1.0;
 };

@@ -11,6 +11,10 @@
 namespace forge {
 
 inline constexpr const char *kQueueFormat = "forge-queue/1";
+inline constexpr const char *kQueueFile = "queue.json";
+inline constexpr const char *kFunnelFile = "funnel.json";
+// Where every stage writes unless told otherwise (--out): ingest's queue, build's results, run's journal.
+inline constexpr const char *kDefaultOutDir = "forge-out";
 
 struct QueueHeader {
   std::string generated_at; // RFC 3339 UTC

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,8 +20,9 @@ inline constexpr const char *kCratesBuiltFormat = "forge-crates-built/1";
 
 struct BuiltTarget {
   std::string host;
-  std::string status; // "built" | "failed"
-  std::string reason, details;
+  Status status = Status::failed;
+  std::optional<Reason> reason; // set exactly when failed
+  std::string details;
   bool spurious = false;
   std::vector<std::string> executables;
   double duration_s = 0;

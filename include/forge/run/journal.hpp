@@ -1,6 +1,9 @@
 // Why: a run of thousands of builds must survive power loss and Ctrl-C; an append-only journal, one fsynced
 // line per finished job, is the only source of truth about what is done, so a rerun never repeats work.
 #pragma once
+#include "forge/compile/build_result.hpp"
+#include "forge/util/fs.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -20,8 +23,8 @@ struct JournalEntry {
   std::string crate, version;
   std::string target; // rustc triple
   std::string host;   // soar host triplet
-  std::string status; // "built" | "failed"
-  std::string reason; // failed: result.json's reason vocabulary; empty when built
+  Status status = Status::failed;
+  std::optional<Reason> reason; // set exactly when failed
   std::string details;
   bool spurious = false;
   int attempt = 1; // 1, 2, ... within the run that wrote it
@@ -31,17 +34,14 @@ struct JournalEntry {
   int exit_code = 0;                    // of the `forge build` child; -1 when killed by a signal
   bool retrying = false;                // a spurious failure that the run was going to retry: not final
 
-  [[nodiscard]] bool built() const { return status == "built"; }
+  [[nodiscard]] bool built() const { return status == Status::built; }
+  // The reason's name, "" when built.
+  [[nodiscard]] std::string_view reason_name() const { return reason ? to_string(*reason) : ""; }
   [[nodiscard]] std::string id() const; // "crate@version target"
 };
 
 // "crate@version target": how jobs are named in messages, retry.txt and the journal's keys.
 std::string job_id(std::string_view crate, std::string_view version, std::string_view target);
-
-// Whether `name` can be one component of a path: not empty, not "." or "..", no '/' and no NUL. A journal's
-// crate, version, target, host and executable names become paths (<dir>/<host>/<crate>/<version>/<exe>.json
-// read, metadata/<host>.json written), and journals arrive from other machines.
-bool is_path_component(std::string_view name);
 
 nlohmann::ordered_json journal_entry_to_json(const JournalEntry &e);
 // nullopt when a field is missing or has the wrong type or value (a damaged or forged line): names that are

@@ -2,6 +2,7 @@
 // script or the OOM killer takes down one job, never the runner; the runner waits on all of them at once
 // (pidfds and a signal pipe in one ppoll) and turns whatever happened into a journal entry.
 #pragma once
+#include "forge/compile/build_job.hpp"
 #include "forge/run/jobserver.hpp"
 #include "forge/run/scheduler.hpp"
 
@@ -30,9 +31,9 @@ struct ChildCommand {
   std::filesystem::path queue;            // absolute
   std::filesystem::path out;              // absolute
   std::filesystem::path logs;             // absolute; <logs>/<host>/<crate>@<version>.log per child
-  std::vector<std::pair<std::string, std::string>> env; // added to the inherited environment
-  std::chrono::milliseconds timeout{30 * 60 * 1000};    // forwarded as --timeout
-  std::chrono::milliseconds grace{10 * 1000};           // forwarded as --grace
+  std::vector<std::pair<std::string, std::string>> env;     // added to the inherited environment
+  std::chrono::milliseconds timeout = kDefaultBuildTimeout; // forwarded as --timeout
+  std::chrono::milliseconds grace = kDefaultBuildGrace;     // forwarded as --grace
   bool keep_build_dir = false;
   std::filesystem::path build_root; // empty: forge build's default (<cache>/builds)
   // >= 0: the children's cargo processes share one jobserver holding this many tokens (CARGO_MAKEFLAGS);

@@ -1,6 +1,7 @@
 // Why: shard jobs each produce a run directory; the merge job folds them into the aggregates (and into a git
 // branch), refusing shards of different queues, and changes nothing when the same shard comes twice.
 #pragma once
+#include "forge/queue/queue.hpp"
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -10,7 +11,7 @@ namespace forge {
 
 struct MergeRequest {
   std::vector<std::filesystem::path> shards;
-  std::filesystem::path out;
+  std::filesystem::path out = kDefaultOutDir;
   std::optional<std::filesystem::path> queue; // when given, every shard must have been run from it
   std::optional<std::filesystem::path> git_repo;
   std::string branch = "forge-index";

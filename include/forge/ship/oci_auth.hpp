@@ -2,7 +2,7 @@
 // a 401 names a token endpoint, the client trades its credentials there for a short-lived token). The
 // secret must never reach a log line or an error message, so it lives only in here.
 #pragma once
-#include "forge/ship/retry.hpp"
+#include "forge/util/retry.hpp"
 #include "forge/util/http_request.hpp"
 
 #include <chrono>

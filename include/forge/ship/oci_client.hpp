@@ -5,7 +5,7 @@
 #include "forge/ship/oci_auth.hpp"
 #include "forge/ship/oci_manifest.hpp"
 #include "forge/ship/oci_naming.hpp"
-#include "forge/ship/retry.hpp"
+#include "forge/util/retry.hpp"
 #include "forge/util/http_request.hpp"
 
 #include <cstdint>

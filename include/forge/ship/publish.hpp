@@ -1,6 +1,7 @@
 // Why: `forge publish` as a library call: every built static executable in an out dir becomes one OCI
 // artifact in soar's layout, pushed so that a tag only ever names a complete, verified artifact.
 #pragma once
+#include "forge/queue/queue.hpp"
 #include "forge/ship/oci_client.hpp"
 #include "forge/ship/oci_manifest.hpp"
 #include "forge/util/error.hpp"
@@ -16,7 +17,7 @@ namespace forge {
 inline constexpr const char *kPublishFormat = "forge-publish/1";
 
 struct PublishRequest {
-  std::filesystem::path out = "forge-out";
+  std::filesystem::path out = kDefaultOutDir;
   std::string name_space = "pkgforge-cargo"; // the OCI owner: <registry>/<namespace>/<crate>/stable/<exe>
   std::vector<std::string> only;             // crate names; empty = all
   bool dry_run = false;
@@ -34,10 +35,12 @@ struct PublishItem {
   std::string tag;               // <version>-<host>
   nlohmann::ordered_json record; // <exe>.json, OCI fields rewritten for the destination
   std::vector<Blob> files;       // exe, CHECKSUM, LICENSE, <exe>.log, <exe>.version (the record comes later)
+  std::vector<Blob> attachments; // <exe>.cdx.json, <exe>.intoto.json when the build wrote them
 };
 
 // Scans `<out>/<host>/<crate>/<version>/result.json` for status "built" and takes every static executable,
-// checking each file's BLAKE3 against result.json and the record. Throws Error(usage) when the out dir does
+// checking each file's BLAKE3 against result.json and the record, and that the SBOM and provenance
+// result.json names describe this very file (its SHA-256). Throws Error(usage) when the out dir does
 // not exist or --only names a crate with nothing built, Error(checksum) when a file does not match.
 std::vector<PublishItem> plan_publish(const PublishRequest &request);
 

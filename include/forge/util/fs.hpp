@@ -13,6 +13,11 @@ void write_file_atomic(const std::filesystem::path &path, std::string_view conte
 // Reads a whole file; throws Error(io) naming the path.
 std::string read_file(const std::filesystem::path &path);
 
+// Whether `name` can be one component of a path: not empty, not "." or "..", no '/' and no NUL. Names
+// that come from elsewhere and become paths (a journal's crate, version, target and host; result.json's
+// executable names) must pass it before they are joined to a directory.
+bool is_path_component(std::string_view name);
+
 // `$XDG_CACHE_HOME/forge`, else `~/.cache/forge` (created on demand by callers).
 std::filesystem::path cache_dir();
 

@@ -1,11 +1,13 @@
-// Why: one backoff rule for every registry request, logged the same way.
-#include "forge/ship/retry.hpp"
+// Why: one backoff rule for every repeated request, logged the same way.
+#include "forge/util/retry.hpp"
 
+#include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <thread>
 
 namespace forge {
@@ -23,12 +25,19 @@ void retry_wait(const RetryPolicy &policy, int attempt, const std::string &what,
   std::this_thread::sleep_for(std::chrono::duration<double>(delay));
 }
 
-std::optional<double> parse_retry_after_seconds(const std::string &value) {
-  if (value.empty() || value.size() > 6 ||
-      !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+std::optional<double> parse_retry_after(const std::string &value) {
+  if (value.empty()) {
     return std::nullopt;
   }
-  return std::min(std::stod(value), kMaxDelayS);
+  if (value.size() <= 6 &&
+      std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::min(std::stod(value), kMaxDelayS);
+  }
+  const time_t when = curl_getdate(value.c_str(), nullptr);
+  if (when < 0) {
+    return std::nullopt;
+  }
+  return std::clamp(std::difftime(when, std::time(nullptr)), 0.0, kMaxDelayS);
 }
 
 } // namespace forge

@@ -1,5 +1,6 @@
-// Why: registries fail transiently (5xx, 429, dropped connections); every request that can be repeated
-// safely is repeated with the same exponential backoff, configurable so tests need not wait.
+// Why: servers fail transiently (5xx, 429, dropped connections); every request that can be repeated safely
+// (downloads, registry requests) is repeated with the same exponential backoff, honouring Retry-After,
+// configurable so tests need not wait.
 #pragma once
 #include <optional>
 #include <string>
@@ -16,7 +17,8 @@ struct RetryPolicy {
 void retry_wait(const RetryPolicy &policy, int attempt, const std::string &what, const std::string &reason,
                 std::optional<double> retry_after = std::nullopt);
 
-// Seconds from a Retry-After header value (delta-seconds only; an HTTP date is ignored).
-std::optional<double> parse_retry_after_seconds(const std::string &value);
+// Seconds from a Retry-After header value: delta-seconds or an HTTP date, capped at 60 s; nullopt when it
+// is neither.
+std::optional<double> parse_retry_after(const std::string &value);
 
 } // namespace forge
