@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace forge {
 
 std::vector<std::string> VersionInfo::bin_names() const {
@@ -39,9 +41,31 @@ void Catalog::set_strings(VersionInfo &version,
   version.strings = pack_strings(arena, fields);
 }
 
+void Catalog::index_versions() {
+  versions_ascending = std::adjacent_find(versions.begin(), versions.end(), [](const auto &a, const auto &b) {
+                         return a.id >= b.id;
+                       }) == versions.end();
+  if (!versions_ascending) {
+    version_index = IdIndex();
+    for (size_t i = 0; i < versions.size(); ++i) {
+      version_index.add(versions[i].id, static_cast<uint32_t>(i));
+    }
+    version_index.freeze();
+  }
+}
+
+int64_t Catalog::find_version(int64_t id) const {
+  if (!versions_ascending) {
+    return version_index.find(id);
+  }
+  const auto it = std::lower_bound(versions.begin(), versions.end(), id,
+                                   [](const VersionInfo &v, int64_t want) { return v.id < want; });
+  return it != versions.end() && it->id == id ? it - versions.begin() : -1;
+}
+
 const VersionInfo *Catalog::default_version(const CrateInfo &crate) const {
   if (has_default_versions && crate.default_version_id >= 0) {
-    const int64_t idx = version_index.find(crate.default_version_id);
+    const int64_t idx = find_version(crate.default_version_id);
     return idx < 0 ? nullptr : &versions[static_cast<size_t>(idx)];
   }
   if (has_default_versions && crate.default_version_id < 0) {

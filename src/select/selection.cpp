@@ -20,7 +20,7 @@ std::optional<std::string> prefer(std::optional<std::string_view> version_value,
   return owned(version_value ? version_value : crate_value);
 }
 
-// The targets linked to crate `index` in a sorted (crate, target) table.
+// The targets linked to crate `index` in a (crate, target) table ordered by crate.
 std::vector<std::string> linked(const std::vector<std::pair<uint32_t, uint32_t>> &links, uint32_t index,
                                 const std::vector<std::string> &names) {
   std::vector<std::string> out;

@@ -105,5 +105,24 @@ TEST(SelectCatalog, VersionStringsAndBinNames) {
   EXPECT_EQ(v.bin_names(), (std::vector<std::string>{"tool", "tool-helper"}));
 }
 
+TEST(SelectCatalog, VersionsAreFoundByIdInDumpOrderOrNot) {
+  for (const bool ascending : {true, false}) {
+    Catalog cat;
+    const std::vector<int64_t> ids = ascending ? std::vector<int64_t>{3, 10, 4000000, 4000001}
+                                               : std::vector<int64_t>{10, 3, 4000001, 4000000};
+    for (const int64_t id : ids) {
+      cat.versions.emplace_back().id = id;
+    }
+    cat.index_versions();
+    EXPECT_EQ(cat.versions_ascending, ascending);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      EXPECT_EQ(cat.find_version(ids[i]), static_cast<int64_t>(i)) << ids[i];
+    }
+    EXPECT_EQ(cat.find_version(5), -1);
+    EXPECT_EQ(cat.find_version(4000002), -1);
+    EXPECT_EQ(cat.find_version(-1), -1);
+  }
+}
+
 } // namespace
 } // namespace forge

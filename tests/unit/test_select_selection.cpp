@@ -40,14 +40,13 @@ public:
     fields[VersionInfo::bins] = bins ? std::optional<std::string_view>(packed) : std::nullopt;
     cat_.set_strings(v, fields);
     c.default_version_id = v.id;
-    cat_.version_index.add(v.id, static_cast<uint32_t>(cat_.versions.size()));
     cat_.versions.push_back(std::move(v));
     cat_.crate_index.add(c.id, static_cast<uint32_t>(cat_.crates.size()));
     cat_.crates.push_back(std::move(c));
     return *this;
   }
   Catalog build() {
-    cat_.version_index.freeze();
+    cat_.index_versions();
     cat_.crate_index.freeze();
     return std::move(cat_);
   }

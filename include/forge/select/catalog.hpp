@@ -97,7 +97,8 @@ struct Catalog {
 
   // Versions that could decide a selection: those with binaries or of a crate in the CLI category.
   std::deque<VersionInfo> versions;
-  IdIndex version_index; // versions.id -> index into `versions`
+  bool versions_ascending = true; // by id, as the dump lists them: then found by binary search
+  IdIndex version_index;          // versions.id -> index into `versions`, only when they do not ascend
   bool has_default_versions = false;
   uint64_t version_rows = 0;
 
@@ -107,6 +108,11 @@ struct Catalog {
                    std::optional<std::string_view> homepage, std::optional<std::string_view> repository);
   void set_strings(VersionInfo &version,
                    const std::array<std::optional<std::string_view>, VersionInfo::count> &fields);
+
+  // Call after the last version is added: indexes them by id if they do not ascend.
+  void index_versions();
+  // The index in `versions` of the version with that id, or -1.
+  [[nodiscard]] int64_t find_version(int64_t id) const;
 
   // The crate's default version, or nullptr when it is not kept (then it has no binaries and the crate is
   // not a CLI crate, so it cannot be a candidate).
