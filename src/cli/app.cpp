@@ -7,6 +7,7 @@
 #include "cli/toml_config.hpp"
 #include "forge/ship/git_version.hpp"
 #include "forge/util/error.hpp"
+#include "forge/util/self_exe.hpp"
 #include "forge/util/term.hpp"
 #include "forge/version.hpp"
 
@@ -51,6 +52,7 @@ const std::filesystem::path &explicit_config_file() {
 }
 
 int run(int argc, char **argv) {
+  adopt_launcher();
   CLI::App app{"forge: turn the crates.io catalogue into portable, statically linked executables"};
   app.name("forge");
   // Set before the subcommands are added: each takes the formatter it finds then.

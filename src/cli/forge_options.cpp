@@ -29,9 +29,10 @@ CLI::Option *add_target_option(CLI::App &cmd, std::vector<std::string> &targets,
       .add_option(
           "--target", targets,
           "Target: x86_64, aarch64, riscv64, loongarch64 (the *-linux-musl triples), all (those four) or "
-          "a rustc triple; repeatable (default: " +
+          "a rustc triple; repeatable or comma-separated (default: " +
               default_text + ")")
       ->type_name("TRIPLE")
+      ->delimiter(',')
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)

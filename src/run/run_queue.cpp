@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "forge/util/self_exe.hpp"
+
 #include <chrono>
 
 namespace forge {
@@ -17,12 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path resolved_program(const std::string &program) {
-  if (program != "/proc/self/exe") {
-    return fs::absolute(program);
-  }
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path(program) : self;
+  return program == "/proc/self/exe" ? self_executable() : fs::absolute(program);
 }
 
 // Everything decided before the disk is touched.

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <mutex>
+#include <unistd.h>
 
 namespace forge::curl {
 
@@ -25,6 +27,39 @@ void slist_append(Slist &list, const std::string &line) {
   }
   static_cast<void>(list.release());
   list.reset(next);
+}
+
+namespace {
+
+// choose_ca_trust()'s choice for this process (computed once), set on every transfer.
+void apply_ca_trust(CURL *handle) {
+  static const CaTrust trust = [] {
+    const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+    const auto exists = [](const std::string &path) { return ::access(path.c_str(), R_OK) == 0; };
+    return choose_ca_trust([](const char *name) { return std::getenv(name); }, exists,
+                           info->cainfo != nullptr ? info->cainfo : "",
+                           info->capath != nullptr ? info->capath : "");
+  }();
+  if (!trust.file.empty()) {
+    set_opt(handle, CURLOPT_CAINFO, trust.file.c_str());
+  }
+  if (!trust.dir.empty()) {
+    set_opt(handle, CURLOPT_CAPATH, trust.dir.c_str());
+  }
+}
+
+} // namespace
+
+std::string_view ca_trust_hint(CURLcode rc) {
+  switch (rc) {
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+    return " (the trusted certificates come from SSL_CERT_FILE / SSL_CERT_DIR when set, else the system's "
+           "CA bundle)";
+  default:
+    return "";
+  }
 }
 
 bool is_transient(CURLcode rc) {
@@ -73,6 +108,7 @@ void set_transfer_options(CURL *handle, const std::string &url, char *error_buff
   set_opt(handle, CURLOPT_URL, url.c_str());
   set_opt(handle, CURLOPT_USERAGENT, user_agent.c_str());
   set_opt(handle, CURLOPT_ERRORBUFFER, error_buffer);
+  apply_ca_trust(handle);
   set_opt(handle, CURLOPT_NOSIGNAL, 1L);
   set_opt(handle, CURLOPT_PROTOCOLS_STR, protocols);
   set_opt(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

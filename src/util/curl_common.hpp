@@ -1,6 +1,7 @@
 // Why: the downloader (http.cpp) and the request client (http_request.cpp) drive libcurl the same way;
 // one copy of the plumbing keeps their error handling and retry rules from drifting apart.
 #pragma once
+#include "forge/util/ca_trust.hpp"
 #include "forge/util/error.hpp"
 
 #include <curl/curl.h>
@@ -41,6 +42,9 @@ void set_transfer_options(CURL *handle, const std::string &url, char *error_buff
 
 // Failures worth another try: name resolution, connects, cut or stalled transfers.
 bool is_transient(CURLcode rc);
+
+// A hint to append to a TLS verification error: which variables choose the certificates.
+std::string_view ca_trust_hint(CURLcode rc);
 
 std::string lower(std::string_view text);
 std::string trim(std::string_view text);

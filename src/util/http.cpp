@@ -313,7 +313,7 @@ std::string curl_reason(CURLcode rc, const char *error_buffer) {
   while (!text.empty() && (text.back() == '.' || text.back() == '\n')) {
     text.pop_back();
   }
-  return text;
+  return text + std::string(curl::ca_trust_hint(rc));
 }
 
 std::string http_reason(long status, const std::string &phrase) {

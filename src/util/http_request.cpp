@@ -208,7 +208,7 @@ HttpResult HttpClient::perform(const HttpRequest &request) {
     if (text.empty()) {
       text = curl_easy_strerror(rc);
     }
-    result.error = text;
+    result.error = text + std::string(curl::ca_trust_hint(rc));
     result.transient = is_transient(rc);
     return result;
   }

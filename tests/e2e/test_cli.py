@@ -154,6 +154,22 @@ def test_quiet_and_verbose(tmp):
     check(all(isinstance(v, int) for v in funnel.values()), "funnel values are integers", r)
 
 
+def test_targets_comma_separated(tmp):
+    """A workflow passes its target list as one variable: --target a,b is --target a --target b."""
+    r = run_forge("ingest", "--dump", SAMPLE, "--since", "2025-01-01", "--out", tmp / "o")
+    check(r.code == 0, "ingest", r)
+    q = tmp / "o" / "queue.json"
+    comma = run_forge("matrix", "--queue", q, "--target", "x86_64,aarch64", "--shards", "1", "--limit", "3")
+    repeated = run_forge("matrix", "--queue", q, "--target", "x86_64", "--target", "aarch64", "--shards", "1",
+                         "--limit", "3")
+    check(comma.code == 0 and json.loads(comma.out) == json.loads(repeated.out), "the same matrix", comma)
+    plan = json.loads(comma.out)["include"][0]
+    check(plan["jobs"] == 6, f"3 crates x 2 targets: {plan}", comma)
+    r = run_forge("run", "--queue", q, "--target", "x86_64,aarch64", "--limit", "3", "--shard", "1/1",
+                  "--expect-plan", "000000000000", "--out", tmp / "r", "--", "--builder", "cargo")
+    check(r.code == 2 and f"has plan {plan['plan']}" in r.err, "forge run plans the same jobs", r)
+
+
 def sample_queue(tmp):
     r = run_forge("ingest", "-q", "--dump", SAMPLE, "--since", "2025-01-01", "--out", tmp / "q")
     check(r.code == 0, "ingest the sample", r)
@@ -231,4 +247,4 @@ if __name__ == "__main__":
           test_report_output_must_be_in_an_existing_directory, test_resumed_strict_run_says_which_jobs_fail,
           test_bad_crate_arguments_are_usage_errors,
           test_config_file_sets_options_and_command_line_wins, test_config_errors_name_the_file,
-          test_color_modes, test_quiet_and_verbose])
+          test_color_modes, test_quiet_and_verbose, test_targets_comma_separated])

@@ -55,7 +55,7 @@ def test_demo_then_test_script_in_a_fresh_clone(tmp):
 
     demo = script(clone, "demo.sh")
     check(demo.code == 0, "scripts/demo.sh succeeds", demo)
-    check("selected" in demo.out and (clone / "forge-out" / "queue.json").exists(), "the demo prints the funnel",
+    check("Selected to build" in demo.out and (clone / "forge-out" / "queue.json").exists(), "the demo prints the funnel",
           demo)
     check(load_json(clone / "forge-out" / "funnel.json")["selected"] > 0, "the demo selects crates", demo)
     cache = (clone / "build" / "CMakeCache.txt").read_text()

@@ -1,134 +1,236 @@
-"""Why: docs/github-actions.md promises a workflow: ingest -> matrix -> one `forge run --shard I/N` job per
-matrix entry -> a merge job that commits the index to a branch. This runs the same sequence of forge commands
-locally, as GitHub would (GITHUB_ACTIONS=true, $GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY files): 3 shards over
-real crates (Debian's hexyl plus the fixture crates, some failing on purpose), a merge into a bare git
-repository checked with plain `git`, a repeated merge that must change nothing, and a second matrix that
-finds nothing left to build."""
+"""Why: docs/workflows/forge.yml is the workflow users run: plan (ingest, matrix) -> one build job per matrix
+entry -> merge (commit and push the index branch) -> publish. This runs that file, unchanged, with the local
+runner of actions_local.py: every job in its own empty workspace, HOME and RUNNER_TEMP, with only what its
+steps check out, download or restore, and forge installed in each by the action (action.yml) from the bundle
+the suite built — so a job that relies on another job's machine, or a hand-over the workflow forgets, fails
+here. The repository is a local bare git repository holding the workflow and a forge.toml that points forge
+at loopback servers: a dump of six crates (Debian's hexyl, forge's fixture crates; four fail on purpose), a
+crate registry, and Debian's docker-registry. Builds use rustup's stable cargo, offline, for the host.
+Checked: the plan's outputs, each shard's journal and annotations, the commit pushed to forge-index, the
+report on the summary page, the executables in the registry, a re-run of the merge job that commits
+nothing, a second scheduled run that revalidates the cached dump (HTTP 304) and builds nothing, and a copy of
+the workflow whose build job forgets to download the plan, which must fail."""
+import gzip
+import io
 import json
+import os
 import shutil
 import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+try:
+    import yaml
+except ImportError:  # Debian's python3-yaml serves /usr/bin/python3 (scripts/test-deps.sh)
+    if sys.executable != "/usr/bin/python3" and Path("/usr/bin/python3").exists():
+        os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
+    raise
 
 import runenv
-from harness import SkipTest, check, load_json, main
-from runenv import HOST, HOST_TRIPLE, RunEnv, job, journal
+from actions_local import LocalRunner
+from harness import FIXTURES, SOURCE_DIR, SkipTest, check, main
+from httpserver import TestServer
+from registry import RegistryServer, tags
+from runenv import HOST, HOST_TRIPLE, RunEnv
 
 FAILING = {"fx-compile-error": "compile-error", "fx-missing-lib": "missing-system-library",
            "fx-link-error": "link-error", "fx-build-script-panic": "build-script"}
-FUNNEL = {"total": 111722, "with_bins": 24658, "cli_category": 8451, "candidates": 26000, "recent": 12000,
-          "yanked": 20, "lib_only": 1947, "selected": 10033}
+WORKFLOW = SOURCE_DIR / "docs" / "workflows" / "forge.yml"
 
 
-def git(repo, *args):
-    p = subprocess.run(["git", "--git-dir", str(repo), *args], capture_output=True, text=True, timeout=60)
+def git(repo, *args, cwd=None):
+    p = subprocess.run(["git", "--git-dir", str(repo), *args] if cwd is None else ["git", *args], cwd=cwd,
+                       capture_output=True, text=True, timeout=60)
     check(p.returncode == 0, f"git {' '.join(args)}: {p.stderr}")
     return p.stdout
 
 
-def read_outputs(path):
-    values = {}
-    for line in path.read_text().splitlines():
-        name, _, value = line.partition("=")
-        values[name] = value
-    return values
+def write_dump(path, queue_rows):
+    """A dump in the real layout (the sample's files) whose crates and versions are exactly queue_rows."""
+    sample = FIXTURES / "sample" / "db-dump.tar.gz"
+    tables = {
+        "crates.csv": ["created_at,description,documentation,homepage,id,max_features,max_upload_size,name,readme,"
+                       "repository,trustpub_only,updated_at"],
+        "versions.csv": ["bin_names,categories,crate_id,crate_size,created_at,description,documentation,downloads,"
+                         "edition,features,has_lib,homepage,id,keywords,license,links,num,num_no_build,"
+                         "published_by,repository,rust_version,tar_sha256,updated_at,yanked,zip_json_sha256,"
+                         "zip_sha256"],
+        "crate_downloads.csv": ["crate_id,downloads"], "default_versions.csv": ["crate_id,num_versions,version_id"],
+        "crates_categories.csv": ["category_id,crate_id"], "crates_keywords.csv": ["crate_id,keyword_id"],
+        "dependencies.csv": ["crate_id,default_features,explicit_name,features,id,kind,optional,req,target,version_id"],
+        "version_downloads.csv": ["date,downloads,version_id"]}
+    when = "2026-11-01 12:00:00+00"
+    for i, row in enumerate(queue_rows, 1):
+        desc = row["description"].replace('"', "")
+        tables["crates.csv"].append(f'{when},"{desc}",,,{i},,,{row["name"]},,,f,{when}')
+        bins = "{" + ",".join(row["bin_names"]) + "}"
+        tables["versions.csv"].append(
+            f'{bins},{{command-line-utilities}},{i},1000,{when},"{desc}",,{1000 * (10 - i)},2021,{{}},f,,{100 + i},'
+            f'{{}},{row["license"]},,{row["version"]},{row["version"]},1,,,\\x{row["checksum"]},{when},f,,')
+        tables["crate_downloads.csv"].append(f"{i},{1000 * (10 - i)}")
+        tables["default_versions.csv"].append(f"{i},1,{100 + i}")
+    entries = []
+    with tarfile.open(sample, "r|gz") as t:
+        for m in t:
+            data = t.extractfile(m).read() if m.isfile() else None
+            name = m.name.split("/")[-1]
+            if m.isfile() and m.name.split("/")[-2] == "data" and name in tables:
+                data = ("\n".join(tables[name]) + "\n").encode()
+            entries.append((m, data))
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for info, data in entries:
+            if data is None:
+                t.addfile(info)
+            else:
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+    Path(path).write_bytes(gzip.compress(raw.getvalue(), mtime=0))
 
 
-def test_matrix_shards_merge_commit(tmp):
-    if shutil.which("git") is None:
-        raise SkipTest("git is not installed")
-    env = RunEnv(tmp, ["fx-ok", *FAILING], hexyl=True)
-    (tmp / "funnel.json").write_text(json.dumps(FUNNEL))
-    gh_output, summary = tmp / "github_output", tmp / "step_summary"
-    gh = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(gh_output), "GITHUB_STEP_SUMMARY": str(summary)}
+class Setup:
+    def __init__(self, tmp):
+        for prog in ("git", "bwrap"):
+            if shutil.which(prog) is None:
+                raise SkipTest(f"{prog} is not installed")
+        bundle = os.environ.get("FORGE_BUNDLE", "")
+        if not bundle or not Path(bundle).exists():
+            raise SkipTest(f"no bundle at FORGE_BUNDLE={bundle!r} (the e2e.bundle_build fixture makes it)")
+        self.tmp = tmp
+        self.env = RunEnv(tmp, ["fx-ok", *FAILING], hexyl=True)
+        self.rows = json.loads(Path(self.env.queue).read_text())["crates"]
+        www = tmp / "dump-www"
+        www.mkdir()
+        write_dump(www / "db-dump.tar.gz", self.rows)
+        self.dump_server = TestServer(www).start()
+        self.oci = RegistryServer(tmp / "oci")
+        self.oci.start()
+        self.origin = tmp / "origin.git"
+        git(self.origin, "init", "--bare", "-q", "--initial-branch=main")
+        src = tmp / "src"
+        subprocess.run(["git", "clone", "-q", str(self.origin), str(src)], check=True, capture_output=True)
+        (src / ".github" / "workflows").mkdir(parents=True)
+        shutil.copy(WORKFLOW, src / ".github" / "workflows" / "forge.yml")
+        (src / "forge.toml").write_text(self.forge_toml())
+        for args in (["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "index repo"],
+                     ["push", "-q", "origin", "HEAD:main"]):
+            git(None, *args, cwd=src)
+        # The runner image: rustup's toolchains (as on GitHub's images) and the test's cargo home.
+        runner_env = {k: v for k, v in self.env.env.items() if k in ("CARGO_HOME", "RUSTUP_HOME", "PATH")}
+        if "RUSTUP_HOME" not in runner_env and os.environ.get("RUSTUP_HOME"):
+            runner_env["RUSTUP_HOME"] = os.environ["RUSTUP_HOME"]
+        self.runner = LocalRunner(tmp / "runner", self.origin, SOURCE_DIR, repository="forge-test/index", env=runner_env,
+                                  vars={"FORGE_TARGETS": HOST_TRIPLE, "FORGE_BUNDLE": f"file://{bundle}"},
+                                  secrets={"GITHUB_TOKEN": "local-token"})
 
-    # plan job
-    r = env.forge("matrix", "--queue", env.queue, "--target", HOST_TRIPLE, "--shards", "3", env=gh)
-    check(r.code == 0, "forge matrix", r)
-    matrix = json.loads(r.out)
-    outputs = read_outputs(gh_output)
-    check(json.loads(outputs["matrix"]) == matrix, f"matrix= in $GITHUB_OUTPUT is the printed JSON: {outputs}", r)
-    check(outputs["shards"] == "3" and outputs["jobs"] == "6", f"shards=3 jobs=6: {outputs}", r)
-    check([e["shard"] for e in matrix["include"]] == ["1/3", "2/3", "3/3"], f"three shards: {matrix}", r)
-    check([e["jobs"] for e in matrix["include"]] == [2, 2, 2], f"balanced (no durations known yet): {matrix}", r)
+    def forge_toml(self):
+        return "\n".join([
+            "[ingest]", f'dump = "{self.dump_server.url("/db-dump.tar.gz")}"', 'since = "2025-01-01"', "",
+            "[build]", 'builder = "cargo"', 'toolchain = "stable"', "offline = true", 'features = "default"',
+            f'index-url = "{self.env.reg.index_url}"', f'crate-url = "{self.env.reg.crate_url_template()}"', "",
+            "[run]", 'retry-backoff = "1s"', 'grace = "2s"', "jobs = 2", "",
+            "[matrix]", 'default-duration = "30m"', "",
+            "[publish]", f'registry = "{self.oci.url}"', ""])
 
-    # shard jobs (one machine each on GitHub; one after another here)
-    seen = []
-    for entry in matrix["include"]:
-        i = entry["shard"].split("/")[0]
-        out = tmp / f"shard-{i}"
-        r = env.run(out, "--shard", entry["shard"], "--expect-plan", entry["plan"], "--jobs", "2", env=gh)
-        check(r.code == 0, f"shard {entry['shard']} runs", r)
-        lines = journal(out / "journal.ndjson")
-        check(len(lines) == entry["jobs"], f"shard {entry['shard']} ran its {entry['jobs']} jobs: {lines}", r)
-        for e in lines:
-            if e["status"] == "failed":
-                check(f"::group::{e['crate']} " in r.out and "::endgroup::" in r.out, f"group for {e['crate']}", r)
-                check(any(l.startswith("::error title=") and e["crate"] in l for l in r.out.splitlines()),
-                      f"::error for {e['crate']}", r)
-        seen += [job(e) for e in lines]
-    crates = ["hexyl", "fx-ok", *FAILING]
-    check(sorted(seen) == sorted(f"{c}@{runenv.HEXYL_VERSION if c == 'hexyl' else runenv.FX_VERSION} {HOST_TRIPLE}"
-                                 for c in crates), f"the shards cover every job exactly once: {seen}")
-    r = env.run(tmp / "wrong", "--shard", "1/3", "--expect-plan", "000000000000")
-    check(r.code == 2 and "plan" in r.err, "a shard whose plan differs from the matrix refuses to run", r)
+    def stop(self):
+        self.dump_server.stop()
+        self.oci.stop()
+        self.env.stop()
 
-    # merge job: download the artifacts, merge, commit (push stays the workflow's)
-    repo = tmp / "index.git"
-    subprocess.run(["git", "init", "--bare", "-q", str(repo)], check=True)
-    shards = [tmp / f"shard-{i}" for i in (1, 2, 3)]
-    merged = tmp / "merged"
-    merge = ["merge", *shards, "--out", merged, "--queue", env.queue, "--git-repo", repo, "--branch", "forge-index",
-             "--git-author", "forge test <forge-test@example.com>"]
-    r = env.forge(*merge, env=gh)
-    check(r.code == 0 and "committed" in r.out, "forge merge commits", r)
-    log = git(repo, "log", "--format=%an <%ae>|%s", "forge-index").splitlines()
-    check(log == ["forge test <forge-test@example.com>|forge merge: 3 shard(s), 6 job(s) (2 built, 4 failed)"],
-          f"one commit with a summary subject: {log}", r)
-    files = sorted(git(repo, "ls-tree", "-r", "--name-only", "forge-index").split())
-    check(files == ["CRATES_BUILT.json", "metadata/x86_64-Linux.json", "report.json", "retry.txt"],
-          f"the branch holds the aggregates: {files}", r)
-    built = json.loads(git(repo, "show", "forge-index:CRATES_BUILT.json"))["crates"]
-    check(sorted(built) == sorted(crates), f"every crate in CRATES_BUILT.json: {sorted(built)}", r)
-    check(built["hexyl"]["targets"][HOST_TRIPLE]["status"] == "built", f"hexyl built: {built['hexyl']}", r)
-    for crate, reason in FAILING.items():
-        check(built[crate]["targets"][HOST_TRIPLE]["reason"] == reason, f"{crate}: {built[crate]}", r)
-    records = json.loads(git(repo, "show", f"forge-index:metadata/{HOST}.json"))
-    check(sorted(x["pkg_name"] for x in records) == ["fx-ok", "fx-ok-helper", "hexyl"],
-          f"soar records of every built executable: {[x['pkg_name'] for x in records]}", r)
-    check(git(repo, "show", f"forge-index:metadata/{HOST}.json") == (merged / "metadata" / f"{HOST}.json").read_text(),
-          "the committed file is the merged one", r)
-    report = json.loads(git(repo, "show", "forge-index:report.json"))
-    check(report["crates"] == {"queued": 6, "attempted": 6, "built": 2, "failed": 4, "success_rate": 0.3333},
-          f"report counts: {report['crates']}", r)
-    check(report["funnel"]["total"] == 111722, f"the queue's funnel is in the report: {report['funnel']}", r)
-    merged_journal = journal(merged / "journal.ndjson")
-    check(sorted(job(e) for e in merged_journal) == sorted(seen), "the merged journal holds every shard's lines", r)
 
-    # the same merge again changes nothing: no commit, same files
-    before = {p: p.read_bytes() for p in merged.rglob("*") if p.is_file()}
-    r = env.forge(*merge, env=gh)
-    check(r.code == 0 and "unchanged" in r.out, "a repeated merge makes no commit", r)
-    check(len(git(repo, "log", "--format=%H", "forge-index").splitlines()) == 1, "still one commit", r)
-    check({p: p.read_bytes() for p in merged.rglob("*") if p.is_file()} == before, "no file changed", r)
-    # a merge job that forgot to check the branch out loses nothing: the branch is read as the base
-    r = env.forge("merge", shards[0], "--out", tmp / "fresh", "--git-repo", repo, "--branch", "forge-index", env=gh)
-    check(r.code == 0 and "unchanged" in r.out, "merging one shard into a fresh dir keeps the whole index", r)
-    check(len(load_json(tmp / "fresh" / "CRATES_BUILT.json")["crates"]) == 6, "all six crates are still there", r)
+def runs(run, job):
+    return run.jobs[job]
 
-    # the summary job
-    r = env.forge("report", "--out", merged, "--format", "markdown", env=gh)
-    check(r.code == 0 and "## forge report" in r.out, "markdown report", r)
-    text = summary.read_text()
-    check(text == r.out, "the markdown is appended to $GITHUB_STEP_SUMMARY", r)
-    check("| built | 2 |" in text and "| build-script | 1 |" in text and "111,722" in text, "figures in the summary", r)
 
-    # the next scheduled run: nothing new to build
-    gh_output.write_text("")
-    r = env.forge("matrix", "--queue", env.queue, "--built", merged / "CRATES_BUILT.json", "--target", HOST_TRIPLE,
-                  "--max-jobs", "256", env=gh)
-    check(r.code == 0 and json.loads(r.out) == {"include": []}, "nothing left to build", r)
-    check(read_outputs(gh_output)["jobs"] == "0", "jobs=0 for the workflow's `if:`", r)
-    env.stop()
+def test_workflow_runs_job_by_job(tmp):
+    s = Setup(tmp)
+    try:
+        run = s.runner.run(WORKFLOW)
+        (plan,) = runs(run, "plan")
+        check(plan.result == "success", "the plan job", plan)
+        matrix = json.loads(plan.outputs["matrix"])
+        check(plan.outputs["jobs"] == "6" and [e["shard"] for e in matrix["include"]] == ["1/3", "2/3", "3/3"],
+              f"three shards of six jobs: {plan.outputs}", plan)
+        check("forge 0.1.0" in plan.log, "the action installed the bundle's forge", plan)
+
+        builds = runs(run, "build")
+        check(len(builds) == 3 and all(b.result == "success" for b in builds), f"three build jobs: {builds}", builds)
+        seen = []
+        for b, entry in zip(builds, matrix["include"]):
+            journal = [json.loads(l) for l in (s.runner.artifacts / f"shard-{b.index}" / "journal.ndjson")
+                       .read_text().splitlines() if l.strip()]
+            check(len(journal) == entry["jobs"], f"shard {entry['shard']} ran its jobs: {journal}", b)
+            for e in journal:
+                if e["status"] == "failed":
+                    check(f"::group::{e['crate']} " in b.log and "::endgroup::" in b.log, f"group for {e['crate']}", b)
+                    check("::error title=" in b.log and e["crate"] in b.log, f"::error for {e['crate']}", b)
+            seen += [e["crate"] for e in journal]
+            check("target add" not in b.log, "the toolchain and target were already there: nothing installed", b)
+        check(sorted(seen) == sorted(r["name"] for r in s.rows), f"the shards cover every crate once: {seen}")
+
+        (merge,) = runs(run, "merge")
+        check(merge.result == "success" and "committed" in merge.log, "the merge job commits and pushes", merge)
+        log = git(s.origin, "log", "--format=%an|%s", "forge-index").splitlines()
+        check(log == ["forge|forge merge: 3 shard(s), 6 job(s) (2 built, 4 failed)"], f"one pushed commit: {log}")
+        files = sorted(git(s.origin, "ls-tree", "-r", "--name-only", "forge-index").split())
+        check(files == ["CRATES_BUILT.json", f"metadata/{HOST}.json", "report.json", "retry.txt"], f"{files}")
+        built = json.loads(git(s.origin, "show", "forge-index:CRATES_BUILT.json"))["crates"]
+        check(built["hexyl"]["targets"][HOST_TRIPLE]["status"] == "built", f"hexyl built: {built['hexyl']}")
+        for crate, reason in FAILING.items():
+            check(built[crate]["targets"][HOST_TRIPLE]["reason"] == reason, f"{crate}: {built[crate]}")
+        report = json.loads(git(s.origin, "show", "forge-index:report.json"))
+        check(report["funnel"]["selected"] == 6, f"the ingest's funnel is in the report: {report['funnel']}")
+        check("## forge report" in merge.summary and "| built | 2 |" in merge.summary, "report on the summary page",
+              merge)
+        check((s.runner.artifacts / "report" / "report.html").exists(), "the HTML report is an artifact")
+
+        (publish,) = runs(run, "publish")
+        check(publish.result == "success", "the publish job", publish)
+        for crate, exe, version in (("hexyl", "hexyl", runenv.HEXYL_VERSION), ("fx-ok", "fx-ok", runenv.FX_VERSION)):
+            repo = f"forge-test/{crate}/stable/{exe}"
+            check(f"{version}-{HOST}" in tags(s.oci.url, repo), f"{repo} has its tag in the registry", publish)
+
+        # GitHub's "re-run job" on merge: the same artifacts, nothing new to commit
+        again = s.runner.run(WORKFLOW, rerun=run, only={"merge"})
+        check(again.jobs["merge"][0].result == "success" and "unchanged" in again.jobs["merge"][0].log,
+              "a re-run merge commits nothing", again.jobs["merge"][0])
+        check(len(git(s.origin, "log", "--format=%H", "forge-index").splitlines()) == 1, "still one commit")
+        dump_requests_before = len(s.dump_server.log)
+
+        # the next scheduled run: the dump comes from the cache and is only revalidated; nothing to build
+        check(any(k.startswith("forge-dump-") for k in s.runner.cache_keys()), f"dump cached: {s.runner.cache_keys()}")
+        second = s.runner.run(WORKFLOW)
+        (plan2,) = runs(second, "plan")
+        check(plan2.result == "success" and plan2.outputs["jobs"] == "0", "nothing left to build", plan2)
+        check("cache: restored forge-dump-" in plan2.log, "the dump was restored from the cache", plan2)
+        revalidation = s.dump_server.log[dump_requests_before:]
+        check(any("if-none-match" in {k.lower() for k in r["headers"]} for r in revalidation),
+              f"forge asked whether the cached dump changed: {revalidation}", plan2)
+        for job in ("build", "merge", "publish"):
+            check(second.result(job) == "skipped", f"{job} is skipped when there is nothing to build", second.jobs[job])
+    finally:
+        s.stop()
+
+
+def test_a_missing_hand_over_fails(tmp):
+    """The same workflow with the build job's download of the plan artifact taken out."""
+    s = Setup(tmp)
+    try:
+        wf = yaml.safe_load(WORKFLOW.read_text())
+        steps = wf["jobs"]["build"]["steps"]
+        wf["jobs"]["build"]["steps"] = [st for st in steps if (st.get("with") or {}).get("name") != "plan"]
+        check(len(wf["jobs"]["build"]["steps"]) == len(steps) - 1, "the download step was there")
+        broken = tmp / "broken.yml"
+        broken.write_text(yaml.safe_dump(wf, sort_keys=False))
+        run = s.runner.run(broken)
+        check(run.result("plan") == "success", "the plan job still works", run.jobs["plan"])
+        check(all(b.result == "failure" for b in run.jobs["build"]), "every build job fails without the plan",
+              run.jobs["build"])
+        check("plan/queue.json" in run.jobs["build"][0].log, "naming the missing file", run.jobs["build"][0])
+    finally:
+        s.stop()
 
 
 if __name__ == "__main__":
-    main([test_matrix_shards_merge_commit])
+    main([test_workflow_runs_job_by_job, test_a_missing_hand_over_fails])
