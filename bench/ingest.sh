@@ -3,13 +3,17 @@
 #
 # Generates the dump once with tests/fixtures/gen_dump.py and caches it under bench/.cache/ (gitignored;
 # the cache key covers the generator's source and arguments). Then runs, alternating, RUNS times each:
-#   forge ingest --dump FILE --out TMP -q      gzip -dc FILE >/dev/null      igzip -dc FILE >/dev/null
-# and prints the median wall times, the ratios forge/gzip and forge/igzip, and forge's peak RSS.
+#   forge ingest --dump FILE --out TMP -q      forge_ingest_floor FILE      gzip -dc FILE      igzip -dc FILE
+# and prints the median wall times, forge/floor (the floor: forge's own inflate path up to the last table it
+# needs, no parsing; build/bench/forge_ingest_floor), forge/gzip, forge/igzip, and forge's peak RSS.
 #
-# Environment: FORGE_BIN (default ./build/src/forge), RUNS (default 3), SCALE=full|small (default full),
+# Environment: FORGE_BIN (default ./build/src/forge), FLOOR_BIN (default ./build/bench/forge_ingest_floor),
+# RUNS (default 3), SCALE=full|deep|small (default full),
 # SEED (default 1), COMPRESSLEVEL (default 6), DUMP=/path/to/db-dump.tar.gz (use that file, generate nothing).
 #   full:  200,000 crates, 2,000,000 versions, 8,000,000 dependencies, 30,000,000 version_downloads,
 #          READMEs ~3 KB (about 1 GB gzipped; generation takes a few minutes)
+#   deep:  the second shape, so memory is not tuned to one generator: 50,000 crates with 40 versions each
+#          (2,000,000 versions), 8,000,000 dependencies, 30,000,000 version_downloads
 #   small: 5,000 crates, 25,000 versions, quick
 set -euo pipefail
 
@@ -25,9 +29,11 @@ GEN=$ROOT/tests/fixtures/gen_dump.py
 case "$SCALE" in
   full)  GEN_ARGS=(--crates 200000 --versions-per-crate 10 --deps-per-version 4 --version-downloads 30000000
                    --readme-bytes 3000) ;;
+  deep)  GEN_ARGS=(--crates 50000 --versions-per-crate 40 --deps-per-version 4 --version-downloads 30000000
+                   --readme-bytes 3000) ;;
   small) GEN_ARGS=(--crates 5000 --versions-per-crate 5 --deps-per-version 3 --version-downloads 300000
                    --readme-bytes 1500) ;;
-  *) echo "bench: SCALE must be full or small" >&2; exit 2 ;;
+  *) echo "bench: SCALE must be full, deep or small" >&2; exit 2 ;;
 esac
 GEN_ARGS+=(--seed "$SEED" --schema 2026 --compresslevel "$LEVEL")
 
@@ -47,10 +53,11 @@ if [ ! -f "$DUMP" ]; then
   echo "bench: generated in $(( $(date +%s) - start ))s"
 fi
 
-exec python3 - "$FORGE" "$DUMP" "$RUNS" <<'PY'
+FLOOR=${FLOOR_BIN:-$ROOT/build/bench/forge_ingest_floor}
+exec python3 - "$FORGE" "$DUMP" "$RUNS" "$FLOOR" <<'PY'
 import os, shutil, statistics, subprocess, sys, tempfile, time
 
-forge, dump, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+forge, dump, runs, floor = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 size = os.path.getsize(dump)
 print(f"dump: {dump} ({size / 1e6:.1f} MB gzipped)")
 print(f"forge: {forge}")
@@ -70,6 +77,10 @@ def run(argv):
 tools = {}
 out = tempfile.mkdtemp(prefix="forge-bench-")
 tools["forge"] = [forge, "ingest", "--dump", dump, "--out", out, "-q"]
+if os.access(floor, os.X_OK):
+    tools["floor"] = [floor, dump]
+else:
+    print(f"{floor} not found (cmake --build build --target forge_ingest_floor): skipping the floor")
 tools["gzip"] = ["gzip", "-dc", dump]
 if shutil.which("igzip"):
     tools["igzip"] = ["igzip", "-dc", dump]
@@ -92,6 +103,8 @@ med = {k: statistics.median(v) for k, v in times.items()}
 print()
 for k, v in med.items():
     print(f"median {k:5s} {v:8.2f}s  ({size / 1e6 / v:7.1f} MB/s of gzipped input)")
+if "floor" in med:
+    print(f"forge/floor = {med['forge'] / med['floor']:.2f}  (target <= 1.1)")
 print(f"forge/gzip  = {med['forge'] / med['gzip']:.2f}")
 if "igzip" in med:
     print(f"forge/igzip = {med['forge'] / med['igzip']:.2f}")

@@ -167,10 +167,13 @@ std::optional<int64_t> parse_timestamp(std::string_view text) {
   return seconds * micros_per_second + fraction;
 }
 
-std::optional<std::vector<std::optional<std::string>>> parse_array(std::string_view text) {
+namespace {
+
+// Walks a text[] literal, calling emit(element) for each element (nullopt for NULL); `scratch` holds a quoted
+// element while it is unescaped. False when the literal is malformed.
+template <typename Emit> bool walk_array(std::string_view text, std::string &scratch, Emit &&emit) {
   if (text.size() < 2 || text.front() != '{' || text.back() != '}')
-    return std::nullopt;
-  std::vector<std::optional<std::string>> out;
+    return false;
   size_t pos = 1;
   const size_t end = text.size() - 1; // index of the closing brace
   auto skip_space = [&] {
@@ -179,35 +182,35 @@ std::optional<std::vector<std::optional<std::string>>> parse_array(std::string_v
   };
   skip_space();
   if (pos == end)
-    return out; // `{}`
+    return true; // `{}`
   for (;;) {
     skip_space();
     if (pos == end)
-      return std::nullopt; // a missing element: `{a,}`
+      return false; // a missing element: `{a,}`
     if (text[pos] == '"') {
       ++pos;
-      std::string element;
+      scratch.clear();
       for (;;) {
         if (pos >= end)
-          return std::nullopt; // unterminated quote
+          return false; // unterminated quote
         const char c = text[pos++];
         if (c == '"')
           break;
         if (c == '\\') {
           if (pos >= end)
-            return std::nullopt;
-          element.push_back(text[pos++]);
+            return false;
+          scratch.push_back(text[pos++]);
         } else {
-          element.push_back(c);
+          scratch.push_back(c);
         }
       }
-      out.emplace_back(std::move(element));
+      emit(std::optional<std::string_view>(scratch));
     } else {
       const size_t start = pos;
       while (pos < end && text[pos] != ',') {
         const char c = text[pos];
         if (c == '{' || c == '}' || c == '"' || c == '\\')
-          return std::nullopt;
+          return false;
         ++pos;
       }
       size_t stop = pos;
@@ -215,32 +218,61 @@ std::optional<std::vector<std::optional<std::string>>> parse_array(std::string_v
         --stop;
       const std::string_view element = text.substr(start, stop - start);
       if (element.empty())
-        return std::nullopt;
-      if (iequals_null(element))
-        out.emplace_back(std::nullopt);
-      else
-        out.emplace_back(std::string(element));
+        return false;
+      emit(iequals_null(element) ? std::nullopt : std::optional<std::string_view>(element));
     }
     skip_space();
     if (pos == end)
-      return out;
+      return true;
     if (text[pos] != ',')
-      return std::nullopt;
+      return false;
     ++pos;
   }
 }
 
-std::optional<std::string> parse_bytea_hex(std::string_view text) {
+} // namespace
+
+std::optional<std::vector<std::optional<std::string>>> parse_array(std::string_view text) {
+  std::vector<std::optional<std::string>> out;
+  std::string scratch;
+  const bool ok = walk_array(text, scratch, [&](std::optional<std::string_view> e) {
+    out.push_back(e ? std::optional<std::string>(std::string(*e)) : std::nullopt);
+  });
+  return ok ? std::optional(std::move(out)) : std::nullopt;
+}
+
+std::optional<size_t> parse_array_joined(std::string_view text, std::string &out) {
+  out.clear();
+  std::string scratch;
+  size_t named = 0;
+  const bool ok = walk_array(text, scratch, [&](std::optional<std::string_view> e) {
+    if (e) {
+      if (named++ > 0)
+        out.push_back('\0');
+      out.append(*e);
+    }
+  });
+  return ok ? std::optional(named) : std::nullopt;
+}
+
+std::optional<std::string_view> parse_bytea_hex(std::string_view text, std::string &out) {
+  out.clear();
   if (text.size() < 2 || text[0] != '\\' || text[1] != 'x' || text.size() % 2 != 0)
     return std::nullopt;
-  std::string out;
-  out.reserve(text.size() - 2);
+  out.resize(text.size() - 2);
   for (size_t i = 2; i < text.size(); ++i) {
     const int v = hex_value(text[i]);
     if (v < 0)
       return std::nullopt;
-    out.push_back("0123456789abcdef"[v]);
+    out[i - 2] = "0123456789abcdef"[v];
   }
+  return std::string_view(out);
+}
+
+std::optional<std::string> parse_bytea_hex(std::string_view text) {
+  std::string out;
+  if (!parse_bytea_hex(text, out))
+    return std::nullopt;
   return out;
 }
 

@@ -2,6 +2,9 @@
 
 #include "forge/util/error.hpp"
 #include "forge/util/fs.hpp"
+#include "forge/util/utf8.hpp"
+
+#include <fmt/format.h>
 
 namespace forge {
 namespace {
@@ -83,8 +86,114 @@ json queue_to_json(const QueueHeader &h, const Selection &s) {
 }
 
 namespace {
-// Renders the queue one crate at a time: the same text as queue_to_json(...).dump(2) without holding a JSON
-// tree of every crate in memory.
+
+// JSON text of a string exactly as nlohmann::json::dump writes it (quotes, backslashes and control characters
+// escaped, \u00xx in lowercase hex, UTF-8 as it is); bytes that are not UTF-8 become U+FFFD, where
+// nlohmann would throw.
+void append_json_string(std::string &out, std::string_view s) {
+  if (!is_valid_utf8(s)) {
+    const std::string fixed = valid_utf8(s);
+    append_json_string(out, fixed);
+    return;
+  }
+  out.push_back('"');
+  size_t plain = 0; // start of the bytes not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      continue;
+    }
+    out.append(s.substr(plain, i - plain));
+    plain = i + 1;
+    switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default:
+      out += fmt::format("\\u{:04x}", c);
+    }
+  }
+  out.append(s.substr(plain));
+  out.push_back('"');
+}
+
+void append_key(std::string &out, std::string_view key) {
+  out += "      \"";
+  out += key;
+  out += "\": ";
+}
+
+void append_string_field(std::string &out, std::string_view key, const std::optional<std::string> &v) {
+  append_key(out, key);
+  if (v) {
+    append_json_string(out, *v);
+  } else {
+    out += "null";
+  }
+  out += ",\n";
+}
+
+void append_array_field(std::string &out, std::string_view key, const std::vector<std::string> &v) {
+  append_key(out, key);
+  if (v.empty()) {
+    out += "[],\n";
+    return;
+  }
+  out += "[\n";
+  for (size_t i = 0; i < v.size(); ++i) {
+    out += "        ";
+    append_json_string(out, v[i]);
+    out += i + 1 < v.size() ? ",\n" : "\n";
+  }
+  out += "      ],\n";
+}
+
+// One element of "crates", indented as the third level of the document: the same text as
+// crate_to_json(c).dump(2) shifted right by four spaces.
+void append_crate(std::string &out, const QueuedCrate &c) {
+  out += "    {\n";
+  append_key(out, "rank");
+  out += fmt::format("{},\n", c.rank);
+  append_string_field(out, "name", c.name);
+  append_string_field(out, "version", c.version);
+  append_string_field(out, "checksum", c.checksum);
+  append_array_field(out, "bin_names", c.bin_names);
+  append_string_field(out, "description", c.description);
+  append_string_field(out, "license", c.license);
+  append_string_field(out, "repository", c.repository);
+  append_string_field(out, "homepage", c.homepage);
+  append_key(out, "downloads");
+  out += fmt::format("{},\n", c.downloads);
+  append_array_field(out, "categories", c.categories);
+  append_array_field(out, "keywords", c.keywords);
+  append_string_field(out, "published_at", c.published_at);
+  append_string_field(out, "edition", c.edition);
+  append_string_field(out, "rust_version", c.rust_version);
+  append_key(out, "has_lib");
+  out += c.has_lib ? (*c.has_lib ? "true" : "false") : "null";
+  out += "\n    }";
+}
+
+// The same text as queue_to_json(...).dump(2), written straight into one string: no JSON tree of tens of
+// thousands of crates, nor one per crate.
 std::string render_queue(const QueueHeader &header, const Selection &selection) {
   Selection empty;
   std::string head = queue_to_json(header, empty).dump(2);
@@ -93,21 +202,16 @@ std::string render_queue(const QueueHeader &header, const Selection &selection) 
   if (selection.crates.empty()) {
     return out + tail + "\n";
   }
+  out.reserve(out.size() + selection.crates.size() * 800);
   out += "[\n";
   for (size_t i = 0; i < selection.crates.size(); ++i) {
-    const std::string one = crate_to_json(selection.crates[i]).dump(2);
-    out += "    ";
-    for (char c : one) {
-      out.push_back(c);
-      if (c == '\n') {
-        out += "    ";
-      }
-    }
+    append_crate(out, selection.crates[i]);
     out += i + 1 < selection.crates.size() ? ",\n" : "\n";
   }
   out += "  ]\n}\n";
   return out;
 }
+
 } // namespace
 
 void write_queue_files(const std::filesystem::path &out_dir, const QueueHeader &header,

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -229,6 +230,10 @@ void ProcessRunner::start(uint64_t id, const JobSpec &spec) {
     return;
   }
   child->pid = pid;
+  // Its process group, before forge build has started anything: cargo, rustc and the sandbox inherit it.
+  if (spec.nice > 0 && ::setpriority(PRIO_PGRP, static_cast<id_t>(pid), spec.nice) != 0) {
+    spdlog::debug("{}: cannot lower its CPU priority: {}", job.id(), errno_text(errno));
+  }
   child->pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   spdlog::debug("started {} (pid {}): {}", job.id(), pid, fmt::join(argv, " "));
   children_.emplace(id, std::move(child));

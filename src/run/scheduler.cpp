@@ -94,6 +94,9 @@ private:
                             ? opt_.cargo_jobs
                             : cargo_jobs_share(opt_.cores, opt_.workers, running_.size() + ready);
       const std::size_t order = it->order;
+      const bool behind = std::any_of(running_.begin(), running_.end(),
+                                      [order](const auto &r) { return r.second.order < order; });
+      spec.nice = behind ? std::clamp(opt_.behind_nice, 0, 19) : 0;
       const uint64_t id = next_id_++;
       try {
         runner_.start(id, spec);

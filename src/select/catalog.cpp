@@ -4,24 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace forge {
-
-void VersionInfo::set(Str which, std::optional<std::string_view> value) {
-  if (value) {
-    blob.append(*value);
-  } else {
-    null_mask = static_cast<uint16_t>(null_mask | (1U << which));
-  }
-  ends[which] = static_cast<uint32_t>(blob.size());
-}
-
-std::optional<std::string_view> VersionInfo::get(Str which) const {
-  if ((null_mask & (1U << which)) != 0) {
-    return std::nullopt;
-  }
-  const uint32_t begin = which == 0 ? 0 : ends[which - 1];
-  return std::string_view(blob).substr(begin, ends[which] - begin);
-}
 
 std::vector<std::string> VersionInfo::bin_names() const {
   std::vector<std::string> out;
@@ -42,34 +27,45 @@ std::vector<std::string> VersionInfo::bin_names() const {
   return out;
 }
 
-void CrateInfo::set_strings(std::string_view name, std::optional<std::string_view> description,
-                            std::optional<std::string_view> homepage,
-                            std::optional<std::string_view> repository) {
-  blob.clear();
-  null_mask = 0;
-  const std::array<std::optional<std::string_view>, count> values = {name, description, homepage, repository};
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (values[i]) {
-      blob.append(*values[i]);
-    } else {
-      null_mask = static_cast<uint8_t>(null_mask | (1U << i));
-    }
-    ends[i] = static_cast<uint32_t>(blob.size());
-  }
-  blob.shrink_to_fit();
+void Catalog::set_strings(CrateInfo &crate, std::string_view name,
+                          std::optional<std::string_view> description,
+                          std::optional<std::string_view> homepage,
+                          std::optional<std::string_view> repository) {
+  const std::array<std::optional<std::string_view>, CrateInfo::count> fields = {name, description, homepage,
+                                                                                repository};
+  crate.strings = pack_strings(arena, fields);
 }
 
-std::optional<std::string_view> CrateInfo::get(Str which) const {
-  if ((null_mask & (1U << which)) != 0) {
-    return std::nullopt;
+void Catalog::set_strings(VersionInfo &version,
+                          const std::array<std::optional<std::string_view>, VersionInfo::count> &fields) {
+  version.strings = pack_strings(arena, fields);
+}
+
+void Catalog::index_versions() {
+  versions_ascending = std::adjacent_find(versions.begin(), versions.end(), [](const auto &a, const auto &b) {
+                         return a.id >= b.id;
+                       }) == versions.end();
+  if (!versions_ascending) {
+    version_index = IdIndex();
+    for (size_t i = 0; i < versions.size(); ++i) {
+      version_index.add(versions[i].id, static_cast<uint32_t>(i));
+    }
+    version_index.freeze();
   }
-  const uint32_t begin = which == 0 ? 0 : ends[which - 1];
-  return std::string_view(blob).substr(begin, ends[which] - begin);
+}
+
+int64_t Catalog::find_version(int64_t id) const {
+  if (!versions_ascending) {
+    return version_index.find(id);
+  }
+  const auto it = std::lower_bound(versions.begin(), versions.end(), id,
+                                   [](const VersionInfo &v, int64_t want) { return v.id < want; });
+  return it != versions.end() && it->id == id ? it - versions.begin() : -1;
 }
 
 const VersionInfo *Catalog::default_version(const CrateInfo &crate) const {
   if (has_default_versions && crate.default_version_id >= 0) {
-    const int64_t idx = version_index.find(crate.default_version_id);
+    const int64_t idx = find_version(crate.default_version_id);
     return idx < 0 ? nullptr : &versions[static_cast<size_t>(idx)];
   }
   if (has_default_versions && crate.default_version_id < 0) {

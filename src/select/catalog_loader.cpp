@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <functional>
 #include <memory>
 #include <unordered_set>
 
@@ -189,8 +190,8 @@ public:
   void row(const Record &r) override {
     CrateInfo &c = cat_.crates.emplace_back();
     c.id = get_int(cols_, r, id_, "id");
-    c.set_strings(r[static_cast<size_t>(name_)].text, get_opt(r, description_), get_opt(r, homepage_),
-                  get_opt(r, repository_));
+    cat_.set_strings(c, r[static_cast<size_t>(name_)].text, get_opt(r, description_), get_opt(r, homepage_),
+                     get_opt(r, repository_));
     cat_.crate_index.add(c.id, static_cast<uint32_t>(cat_.crates.size() - 1));
   }
   void done() override { cat_.crate_index.freeze(); }
@@ -199,24 +200,33 @@ private:
   int id_ = kAbsent, name_ = kAbsent, description_ = kAbsent, homepage_ = kAbsent, repository_ = kAbsent;
 };
 
-// Two-column link tables (crate_downloads, crates_categories, crates_keywords, default_versions) are kept as
-// pairs and joined once every table is in, so the dump's entry order does not matter for them.
+// Two-column link tables (crate_downloads, crates_categories, crates_keywords, default_versions) go into the
+// catalog row by row once the tables they refer to are in (the dump's order puts those first); otherwise
+// their rows wait as pairs and are joined once every table is in, so the entry order does not matter.
 class PairLoader final : public TableLoader {
 public:
-  PairLoader(std::string file, Catalog &cat, std::string_view a, std::string_view b,
-             std::vector<std::pair<int64_t, int64_t>> &out)
-      : TableLoader(std::move(file), cat), a_name_(a), b_name_(b), out_(out) {}
+  // `resolve(a, b)`: applies a row, or returns false when it cannot yet.
+  using Resolve = std::function<bool(int64_t, int64_t)>;
+  PairLoader(std::string file, Catalog &cat, std::string_view a, std::string_view b, Resolve resolve,
+             std::vector<std::pair<int64_t, int64_t>> &pending)
+      : TableLoader(std::move(file), cat), a_name_(a), b_name_(b), resolve_(std::move(resolve)),
+        pending_(pending) {}
   void bind() override {
     a_ = cols_.required(a_name_);
     b_ = cols_.required(b_name_);
   }
   void row(const Record &r) override {
-    out_.emplace_back(get_int(cols_, r, a_, a_name_), get_int(cols_, r, b_, b_name_));
+    const int64_t a = get_int(cols_, r, a_, a_name_);
+    const int64_t b = get_int(cols_, r, b_, b_name_);
+    if (!resolve_(a, b)) {
+      pending_.emplace_back(a, b);
+    }
   }
 
 private:
   std::string_view a_name_, b_name_;
-  std::vector<std::pair<int64_t, int64_t>> &out_;
+  Resolve resolve_;
+  std::vector<std::pair<int64_t, int64_t>> &pending_;
   int a_ = kAbsent, b_ = kAbsent;
 };
 
@@ -268,26 +278,26 @@ public:
     const BinNames bins = bin_state(r);
     CrateInfo &c = cat_.crates[crate];
     const bool keep = bins == BinNames::some || !cli_known_ || c.cli;
-    const bool better = !c.has_fallback || better_fallback(num, *yanked, c.fallback_num, c.fallback_yanked);
+    const bool better =
+        !c.has_fallback || better_fallback(num, *yanked, c.fallback_num.view(), c.fallback_yanked);
     int32_t kept = -1;
     if (keep) {
       kept = static_cast<int32_t>(cat_.versions.size());
       VersionInfo &v = cat_.versions.emplace_back();
       fill_version(v, r, c, crate, *yanked, bins);
-      cat_.version_index.add(v.id, static_cast<uint32_t>(kept));
     }
     if (better) {
       // A version that is not kept has no binaries and belongs to a non-CLI crate: if it is the default,
       // the crate is no candidate whatever its other fields say, so its number and yank state suffice.
       c.has_fallback = true;
-      c.fallback_num.assign(num);
+      c.fallback_num.assign(num, cat_.arena);
       c.fallback_yanked = *yanked;
       c.fallback_kept = kept;
     }
   }
 
   void done() override {
-    cat_.version_index.freeze();
+    cat_.index_versions();
     if (orphans_ > 0) {
       spdlog::warn("{}: {} versions of unknown crates ignored", cols_.file(), orphans_);
     }
@@ -303,7 +313,7 @@ private:
   }
 
   void fill_version(VersionInfo &v, const Record &r, const CrateInfo &c, uint32_t crate, bool yanked,
-                    BinNames bins) const {
+                    BinNames bins) {
     v.id = get_int(cols_, r, id_, "id");
     v.crate = crate;
     v.yanked = yanked;
@@ -320,13 +330,12 @@ private:
       v.has_lib = *b ? 1 : 0;
     }
     v.bin_state = bins;
-    std::optional<std::vector<std::optional<std::string>>> names;
     if (bins == BinNames::some) {
-      names = pg::parse_array(r[static_cast<size_t>(bin_names_)].text);
-      if (!names) {
+      const auto named = pg::parse_array_joined(r[static_cast<size_t>(bin_names_)].text, bins_);
+      if (!named) {
         RowError(cols_, r).bad("bin_names", "array");
       }
-      if (std::none_of(names->begin(), names->end(), [](const auto &e) { return e.has_value(); })) {
+      if (*named == 0) {
         v.bin_state = BinNames::empty; // {NULL} carries no name
       }
     }
@@ -334,28 +343,13 @@ private:
       // Never selectable: the funnel needs only the flags above, so the strings are not kept.
       return;
     }
-    v.set(VersionInfo::num, r[static_cast<size_t>(num_)].text);
-    v.set(VersionInfo::checksum, checksum(r));
-    v.set(VersionInfo::license, get_opt(r, license_));
-    v.set(VersionInfo::edition, get_opt(r, edition_));
-    v.set(VersionInfo::rust_version, get_opt(r, rust_version_));
-    // Equal to the crate's value means the same output, so it is not stored twice.
-    v.set(VersionInfo::description, unless_equal(get_opt(r, description_), c.get(CrateInfo::description_s)));
-    v.set(VersionInfo::homepage, unless_equal(get_opt(r, homepage_), c.get(CrateInfo::homepage_s)));
-    v.set(VersionInfo::repository, unless_equal(get_opt(r, repository_), c.get(CrateInfo::repository_s)));
-    std::string packed;
-    if (names) {
-      for (const auto &e : *names) {
-        if (e) {
-          if (!packed.empty()) {
-            packed.push_back('\0');
-          }
-          packed += *e;
-        }
-      }
-    }
-    v.set(VersionInfo::bins, names ? std::optional<std::string_view>(packed) : std::nullopt);
-    v.blob.shrink_to_fit();
+    cat_.set_strings(v, {r[static_cast<size_t>(num_)].text, checksum(r), get_opt(r, license_),
+                         get_opt(r, edition_), get_opt(r, rust_version_),
+                         // Equal to the crate's value means the same output, so it is not stored twice.
+                         unless_equal(get_opt(r, description_), c.get(CrateInfo::description_s)),
+                         unless_equal(get_opt(r, homepage_), c.get(CrateInfo::homepage_s)),
+                         unless_equal(get_opt(r, repository_), c.get(CrateInfo::repository_s)),
+                         bins == BinNames::some ? std::optional<std::string_view>(bins_) : std::nullopt});
   }
 
   static std::optional<std::string_view> unless_equal(std::optional<std::string_view> value,
@@ -363,13 +357,14 @@ private:
     return value && crate_value && *value == *crate_value ? std::nullopt : value;
   }
 
-  [[nodiscard]] std::optional<std::string> checksum(const Record &r) const {
+  // The version's SHA-256 as lowercase hex, in a buffer of the loader's (valid until the next row).
+  std::optional<std::string_view> checksum(const Record &r) {
     if (tar_sha256_ != kAbsent) {
       const Field &f = r[static_cast<size_t>(tar_sha256_)];
       if (f.null) {
         return std::nullopt;
       }
-      auto hex = pg::parse_bytea_hex(f.text);
+      const auto hex = pg::parse_bytea_hex(f.text, checksum_hex_);
       if (!hex || hex->size() != 64) {
         RowError(cols_, r).bad("tar_sha256", "SHA-256 bytea");
       }
@@ -382,13 +377,14 @@ private:
     if (!pg::is_sha256_hex(f.text)) {
       RowError(cols_, r).bad("checksum", "SHA-256 hex");
     }
-    std::string out(f.text);
-    for (char &ch : out) {
+    checksum_hex_.assign(f.text);
+    for (char &ch : checksum_hex_) {
       ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     }
-    return out;
+    return checksum_hex_;
   }
 
+  std::string bins_, checksum_hex_; // reused row after row: no allocation per version
   bool cli_known_;
   int64_t since_;
   uint64_t orphans_ = 0;
@@ -415,8 +411,9 @@ std::optional<std::string> timestamp_from_top_dir(std::string_view dir) {
 
 class DumpConsumer final : public dump::TarConsumer {
 public:
-  DumpConsumer(std::string label, Catalog &cat, int64_t since, LoadStats *stats)
-      : label_(std::move(label)), cat_(cat), since_(since), stats_(stats) {}
+  // `parse` false: walk and inflate the same entries, stopping at the same point, but parse nothing.
+  DumpConsumer(std::string label, Catalog &cat, int64_t since, LoadStats *stats, bool parse = true)
+      : label_(std::move(label)), cat_(cat), since_(since), stats_(stats), parse_(parse) {}
 
   dump::EntryAction on_entry(const dump::EntryInfo &e) override {
     if (top_dir_.empty()) {
@@ -441,6 +438,7 @@ public:
     if (current_ == nullptr) {
       return dump::EntryAction::skip;
     }
+    current_table_ = e.basename;
     seen_.insert(e.basename);
     if (stats_ != nullptr) {
       stats_->tables.push_back(e.basename);
@@ -450,6 +448,9 @@ public:
   }
 
   void on_data(std::string_view bytes) override {
+    if (!parse_) {
+      return;
+    }
     if (reading_metadata_) {
       metadata_.append(bytes);
       return;
@@ -460,14 +461,21 @@ public:
   bool on_entry_end() override {
     if (reading_metadata_) {
       reading_metadata_ = false;
-      parse_metadata();
+      if (parse_) {
+        parse_metadata();
+      }
       return true;
+    }
+    if (!parse_) {
+      current_.reset();
+      return !(required_seen() && seen_.count(std::string(kDefaultVersions)) != 0);
     }
     with_context([&] {
       current_->reader().finish();
       current_->done();
     });
     current_.reset();
+    loaded_.insert(current_table_);
     return !(required_seen() && seen_.count(std::string(kDefaultVersions)) != 0);
   }
 
@@ -515,16 +523,24 @@ private:
       return std::make_unique<CratesLoader>(file, cat_);
     }
     if (b == kCrateDownloads) {
-      return std::make_unique<PairLoader>(file, cat_, "crate_id", "downloads", downloads_);
+      return std::make_unique<PairLoader>(
+          file, cat_, "crate_id", "downloads", [this](int64_t c, int64_t d) { return set_downloads(c, d); },
+          downloads_);
     }
     if (b == kCratesCategories) {
-      return std::make_unique<PairLoader>(file, cat_, "crate_id", "category_id", crate_categories_);
+      return std::make_unique<PairLoader>(
+          file, cat_, "crate_id", "category_id", [this](int64_t c, int64_t t) { return link(c, t, true); },
+          crate_categories_);
     }
     if (b == kCratesKeywords) {
-      return std::make_unique<PairLoader>(file, cat_, "crate_id", "keyword_id", crate_keywords_);
+      return std::make_unique<PairLoader>(
+          file, cat_, "crate_id", "keyword_id", [this](int64_t c, int64_t t) { return link(c, t, false); },
+          crate_keywords_);
     }
     if (b == kDefaultVersions) {
-      return std::make_unique<PairLoader>(file, cat_, "crate_id", "version_id", default_versions_);
+      return std::make_unique<PairLoader>(
+          file, cat_, "crate_id", "version_id", [this](int64_t c, int64_t v) { return set_default(c, v); },
+          default_versions_);
     }
     if (b == kVersions) {
       // Knowing the CLI crates up front lets the loader drop versions that cannot matter.
@@ -532,7 +548,7 @@ private:
                              seen_.count(std::string(kCratesCategories)) != 0 &&
                              seen_.count(std::string(kCrates)) != 0;
       if (cli_known) {
-        mark_cli_crates();
+        flush();
       }
       return std::make_unique<VersionsLoader>(file, cat_, cli_known, since_);
     }
@@ -556,63 +572,102 @@ private:
     }
   }
 
-  void mark_cli_crates() {
+  [[nodiscard]] bool loaded(std::string_view table) const { return loaded_.count(std::string(table)) != 0; }
+
+  [[nodiscard]] int64_t crate_of(int64_t crate_id) {
     if (!cat_.crate_index.frozen()) {
       cat_.crate_index.freeze();
     }
-    for (const auto &[crate_id, category_id] : crate_categories_) {
-      if (category_id == cat_.cli_category_id) {
-        if (const int64_t c = cat_.crate_index.find(crate_id); c >= 0) {
-          cat_.crates[static_cast<size_t>(c)].cli = true;
-        }
-      }
-    }
+    return cat_.crate_index.find(crate_id);
   }
 
-  // Joins a link table into sorted (crate index, target index) pairs.
-  void link(const std::vector<std::pair<int64_t, int64_t>> &pairs,
-            const std::unordered_map<int64_t, uint32_t> &target_index,
-            std::vector<std::pair<uint32_t, uint32_t>> &out) const {
-    out.reserve(pairs.size());
-    for (const auto &[crate_id, target_id] : pairs) {
-      const int64_t c = cat_.crate_index.find(crate_id);
-      const auto t = target_index.find(target_id);
-      if (c >= 0 && t != target_index.end()) {
-        out.emplace_back(static_cast<uint32_t>(c), t->second);
-      }
+  bool set_downloads(int64_t crate_id, int64_t downloads) {
+    if (!loaded(kCrates)) {
+      return false;
     }
-    std::sort(out.begin(), out.end());
+    if (const int64_t c = crate_of(crate_id); c >= 0) {
+      cat_.crates[static_cast<size_t>(c)].downloads = downloads;
+    }
+    return true;
+  }
+
+  bool set_default(int64_t crate_id, int64_t version_id) {
+    if (!loaded(kCrates)) {
+      return false;
+    }
+    if (const int64_t c = crate_of(crate_id); c >= 0) {
+      cat_.crates[static_cast<size_t>(c)].default_version_id = version_id;
+    }
+    return true;
+  }
+
+  // A crates_categories or crates_keywords row: the (crate index, category/keyword index) pair, and the CLI
+  // mark.
+  bool link(int64_t crate_id, int64_t target_id, bool category) {
+    if (!loaded(kCrates) || !loaded(category ? kCategories : kKeywords)) {
+      return false;
+    }
+    const int64_t c = crate_of(crate_id);
+    if (c < 0) {
+      return true;
+    }
+    if (category && target_id == cat_.cli_category_id) {
+      cat_.crates[static_cast<size_t>(c)].cli = true;
+    }
+    const auto &targets = category ? cat_.category_index : cat_.keyword_index;
+    if (const auto t = targets.find(target_id); t != targets.end()) {
+      (category ? cat_.crate_categories : cat_.crate_keywords)
+          .emplace_back(static_cast<uint32_t>(c), t->second);
+    }
+    return true;
+  }
+
+  // Applies the rows that had to wait, as far as the tables now loaded allow.
+  void flush() {
+    auto retry = [](std::vector<std::pair<int64_t, int64_t>> &pending, auto &&resolve) {
+      std::erase_if(pending, [&](const auto &p) { return resolve(p.first, p.second); });
+    };
+    retry(downloads_, [this](int64_t c, int64_t d) { return set_downloads(c, d); });
+    retry(crate_categories_, [this](int64_t c, int64_t t) { return link(c, t, true); });
+    retry(crate_keywords_, [this](int64_t c, int64_t t) { return link(c, t, false); });
+    retry(default_versions_, [this](int64_t c, int64_t v) { return set_default(c, v); });
+  }
+
+  // Orders link pairs by crate (a counting sort: linear, and the selection sorts each crate's names).
+  void group_by_crate(std::vector<std::pair<uint32_t, uint32_t>> &links) const {
+    std::vector<uint32_t> start(cat_.crates.size() + 1, 0);
+    for (const auto &l : links) {
+      ++start[l.first + 1];
+    }
+    for (size_t i = 1; i < start.size(); ++i) {
+      start[i] += start[i - 1];
+    }
+    std::vector<std::pair<uint32_t, uint32_t>> sorted(links.size());
+    for (const auto &l : links) {
+      sorted[start[l.first]++] = l;
+    }
+    links = std::move(sorted);
   }
 
   void join() {
     if (!cat_.crate_index.frozen()) {
       cat_.crate_index.freeze();
     }
-    for (const auto &[crate_id, downloads] : downloads_) {
-      if (const int64_t c = cat_.crate_index.find(crate_id); c >= 0) {
-        cat_.crates[static_cast<size_t>(c)].downloads = downloads;
-      }
-    }
-    mark_cli_crates();
-    link(crate_categories_, cat_.category_index, cat_.crate_categories);
-    link(crate_keywords_, cat_.keyword_index, cat_.crate_keywords);
-    for (const auto &[crate_id, version_id] : default_versions_) {
-      if (const int64_t c = cat_.crate_index.find(crate_id); c >= 0) {
-        cat_.crates[static_cast<size_t>(c)].default_version_id = version_id;
-      }
-    }
-    if (!cat_.version_index.frozen()) {
-      cat_.version_index.freeze();
-    }
+    flush();
+    group_by_crate(cat_.crate_categories);
+    group_by_crate(cat_.crate_keywords);
   }
 
   std::string label_;
   Catalog &cat_;
   int64_t since_;
   LoadStats *stats_;
+  bool parse_;
   std::string top_dir_;
   std::unique_ptr<TableLoader> current_;
+  std::string current_table_; // the basename current_ reads
   std::unordered_set<std::string> seen_;
+  std::unordered_set<std::string> loaded_; // tables read to their end
   bool reading_metadata_ = false;
   std::string metadata_;
   std::vector<std::pair<int64_t, int64_t>> downloads_, crate_categories_, crate_keywords_, default_versions_;
@@ -629,6 +684,14 @@ Catalog load_catalog(const std::string &path, const std::string &label, int64_t 
   }
   consumer.finish();
   return cat;
+}
+
+LoadStats scan_catalog_tables(const std::string &path, const std::string &label) {
+  Catalog cat;
+  LoadStats stats;
+  DumpConsumer consumer(label, cat, 0, &stats, false);
+  stats.scan = dump::scan_tar_gz(path, label, consumer);
+  return stats;
 }
 
 } // namespace forge

@@ -20,7 +20,7 @@ std::optional<std::string> prefer(std::optional<std::string_view> version_value,
   return owned(version_value ? version_value : crate_value);
 }
 
-// The targets linked to crate `index` in a sorted (crate, target) table.
+// The targets linked to crate `index` in a (crate, target) table ordered by crate.
 std::vector<std::string> linked(const std::vector<std::pair<uint32_t, uint32_t>> &links, uint32_t index,
                                 const std::vector<std::string> &names) {
   std::vector<std::string> out;
@@ -59,7 +59,13 @@ QueuedCrate make_entry(const Catalog &cat, uint32_t index, const CrateInfo &c, c
 Selection select_crates(const Catalog &cat, int64_t since) {
   Selection out;
   Funnel &f = out.funnel;
-  int64_t no_checksum = 0;
+  // The selected crates are ranked first and built afterwards, in rank order: sorting tens of thousands of
+  // finished entries would move every string of each many times.
+  struct Pick {
+    uint32_t index;
+    const VersionInfo *version;
+  };
+  std::vector<Pick> picks;
   for (uint32_t index = 0; index < cat.crates.size(); ++index) {
     const CrateInfo &c = cat.crates[index];
     ++f.total;
@@ -88,19 +94,24 @@ Selection select_crates(const Catalog &cat, int64_t since) {
       continue;
     }
     ++f.selected;
-    out.crates.push_back(make_entry(cat, index, c, *v));
+    picks.push_back({index, v});
+  }
+  std::sort(picks.begin(), picks.end(), [&](const Pick &a, const Pick &b) {
+    const CrateInfo &ca = cat.crates[a.index];
+    const CrateInfo &cb = cat.crates[b.index];
+    return ca.downloads != cb.downloads ? ca.downloads > cb.downloads : ca.name() < cb.name();
+  });
+  out.crates.reserve(picks.size());
+  int64_t no_checksum = 0;
+  for (const Pick &p : picks) {
+    out.crates.push_back(make_entry(cat, p.index, cat.crates[p.index], *p.version));
+    out.crates.back().rank = static_cast<int64_t>(out.crates.size());
     if (out.crates.back().checksum.empty()) {
       ++no_checksum;
     }
   }
   if (no_checksum > 0) {
     spdlog::warn("{} selected crates have no checksum in the dump", no_checksum);
-  }
-  std::sort(out.crates.begin(), out.crates.end(), [](const QueuedCrate &a, const QueuedCrate &b) {
-    return a.downloads != b.downloads ? a.downloads > b.downloads : a.name < b.name;
-  });
-  for (size_t i = 0; i < out.crates.size(); ++i) {
-    out.crates[i].rank = static_cast<int64_t>(i + 1);
   }
   return out;
 }

@@ -2,6 +2,9 @@
 // forms, no surrogates, nothing above U+10FFFF.
 #include "forge/util/utf8.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 namespace forge {
 namespace {
 
@@ -43,6 +46,29 @@ std::size_t sequence_length(std::string_view s) {
 }
 
 } // namespace
+
+bool is_valid_utf8(std::string_view text) {
+  while (!text.empty()) {
+    // ASCII runs are the common case: eight bytes at a time.
+    while (text.size() >= 8) {
+      uint64_t word = 0;
+      std::memcpy(&word, text.data(), 8);
+      if ((word & 0x8080808080808080ULL) != 0) {
+        break;
+      }
+      text.remove_prefix(8);
+    }
+    if (text.empty()) {
+      break;
+    }
+    const std::size_t n = sequence_length(text);
+    if (n == 0) {
+      return false;
+    }
+    text.remove_prefix(n);
+  }
+  return true;
+}
 
 std::string valid_utf8(std::string_view text) {
   std::string out;

@@ -24,19 +24,43 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       std::abort();
     }
   }
-  if (auto arr = forge::pg::parse_array(text)) {
+  const auto arr = forge::pg::parse_array(text);
+  if (arr) {
     for (const auto &e : *arr) {
       if (e && e->size() > text.size()) {
         std::abort(); // an element cannot be longer than its source
       }
     }
   }
-  if (auto hex = forge::pg::parse_bytea_hex(text)) {
+  // The allocation-free variant the ingest uses must accept and reject the same, with the same elements.
+  std::string joined;
+  const auto named = forge::pg::parse_array_joined(text, joined);
+  if (named.has_value() != arr.has_value()) {
+    std::abort();
+  }
+  if (arr) {
+    std::string expect;
+    size_t n = 0;
+    for (const auto &e : *arr) {
+      if (e) {
+        expect += (n++ > 0 ? std::string(1, '\0') : std::string()) + *e;
+      }
+    }
+    if (n != *named || expect != joined) {
+      std::abort();
+    }
+  }
+  const auto hex = forge::pg::parse_bytea_hex(text);
+  if (hex) {
     for (char c : *hex) {
       if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
         std::abort();
       }
     }
+  }
+  std::string reused = "stale";
+  if (forge::pg::parse_bytea_hex(text, reused).has_value() != hex.has_value() || (hex && reused != *hex)) {
+    std::abort();
   }
   (void)forge::pg::is_sha256_hex(text);
   if (auto v = forge::parse_semver(text)) {

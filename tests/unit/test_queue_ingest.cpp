@@ -3,6 +3,7 @@
 #include "forge/queue/ingest.hpp"
 #include "forge/queue/queue.hpp"
 #include "forge/util/fs.hpp"
+#include "forge/util/utf8.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,6 +27,40 @@ TEST(Ingest, FunnelTableShowsEveryStageAndNoColourWhenAsked) {
   EXPECT_NE(plain.find("108"), std::string::npos);
   EXPECT_EQ(plain.find('\x1b'), std::string::npos);
   EXPECT_NE(render_funnel(f, "2025-01-01", true).find("\x1b[32m"), std::string::npos);
+}
+
+TEST(Queue, TheDirectWriterMatchesTheJsonLibraryByteForByte) {
+  Selection s;
+  QueuedCrate c;
+  c.rank = 7;
+  c.name = "odd";
+  c.version = "1.0.0-rc.1+build";
+  c.checksum = std::string(64, 'c');
+  c.bin_names = {"a", "b\\c", "quote\"d"};
+  c.description = std::string("tab\there, bell\x07, nul") + std::string(1, '\0') +
+                  ", del\x7f, caf\xC3\xA9 \xF0\x9F\xA6\x80\r\n\b\f/";
+  c.homepage = "";
+  c.repository = "https://example.org/\u00fc";
+  c.downloads = -1;
+  c.categories = {"command-line-utilities"};
+  c.keywords = {"x", "y", "z"};
+  c.published_at = "2026-01-01T00:00:00Z";
+  c.edition = "2021";
+  c.has_lib = true;
+  s.crates.push_back(c);
+  c.bin_names.clear();
+  c.categories.clear();
+  c.description = "broken \xFF utf-8";
+  c.has_lib.reset();
+  s.crates.push_back(c);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("forge-queue-bytes-" + std::to_string(::getpid()));
+  QueueHeader h{"2026-11-25T00:00:00Z", "2025-01-01", "dump \"x\".tar.gz", ""};
+  write_queue_files(dir, h, s);
+  // nlohmann refuses invalid UTF-8; the writer replaces it, as valid_utf8 does before a tree dump.
+  s.crates[1].description = valid_utf8(*s.crates[1].description);
+  EXPECT_EQ(read_file(dir / "queue.json"), queue_to_json(h, s).dump(2) + "\n");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Queue, RoundTripsThroughJson) {

@@ -170,6 +170,39 @@ TEST(RunScheduler, AFixedCargoJobsOverridesTheShare) {
   }
 }
 
+TEST(RunScheduler, TheLongestJobIsFedFirstAndTheOthersFillIn) {
+  Harness run;
+  run.options.workers = 2;
+  run.options.backoff_s = 1;
+  // The first (longest) job fails spuriously once: its retry runs again ahead of the later jobs.
+  run.runner.script = [](const JobSpec &s) {
+    if (s.job.crate == "c0") {
+      return s.attempt == 1 ? Attempt{25, "failed", "timeout", ""} : Attempt{25, "built", "", ""};
+    }
+    return Attempt{10, "built", "", ""};
+  };
+  run.go(crates(4));
+  std::vector<std::string> started;
+  for (const auto &s : run.runner.started) {
+    started.push_back(s.spec.job.crate + "/" + std::to_string(s.spec.nice));
+  }
+  // c0 [0,25] c1 [0,10] c2 [10,20] c3 [20,30] c0 again [26,51] while c3 runs: ahead of it, so not lowered.
+  EXPECT_EQ(started, (std::vector<std::string>{"c0/0", "c1/10", "c2/10", "c3/10", "c0/0"}));
+}
+
+TEST(RunScheduler, EqualPriorityWhenAloneOrWhenTurnedOff) {
+  for (const int workers : {1, 2}) {
+    Harness run;
+    run.options.workers = workers;
+    run.options.behind_nice = workers == 1 ? 10 : 0;
+    run.go(crates(3));
+    ASSERT_EQ(run.runner.started.size(), 3u);
+    for (const auto &s : run.runner.started) {
+      EXPECT_EQ(s.spec.nice, 0) << workers;
+    }
+  }
+}
+
 TEST(RunScheduler, ASecondJobOfACrateWaitsForItsFirst) {
   Harness run;
   run.options.workers = 3;

@@ -17,7 +17,7 @@ public:
                         bool cli, const std::string &created, bool yanked = false, int64_t downloads = 0) {
     CrateInfo c;
     c.id = static_cast<int64_t>(cat_.crates.size()) + 1;
-    c.set_strings(name, std::nullopt, std::nullopt, std::nullopt);
+    cat_.set_strings(c, name, std::nullopt, std::nullopt, std::nullopt);
     c.cli = cli;
     c.downloads = downloads;
     VersionInfo v;
@@ -27,28 +27,26 @@ public:
     v.yanked = yanked;
     v.has_lib = has_lib;
     v.bin_state = !bins ? BinNames::null : (bins->empty() ? BinNames::empty : BinNames::some);
-    v.set(VersionInfo::num, "1.0.0");
-    v.set(VersionInfo::checksum, std::string(64, 'a'));
-    for (auto s : {VersionInfo::license, VersionInfo::edition, VersionInfo::rust_version,
-                   VersionInfo::description, VersionInfo::homepage, VersionInfo::repository}) {
-      v.set(s, std::nullopt);
-    }
     std::string packed;
     if (bins) {
       for (const auto &b : *bins) {
         packed += (packed.empty() ? "" : std::string(1, '\0')) + b;
       }
     }
-    v.set(VersionInfo::bins, bins ? std::optional<std::string_view>(packed) : std::nullopt);
+    const std::string checksum(64, 'a');
+    std::array<std::optional<std::string_view>, VersionInfo::count> fields{};
+    fields[VersionInfo::num] = "1.0.0";
+    fields[VersionInfo::checksum] = checksum;
+    fields[VersionInfo::bins] = bins ? std::optional<std::string_view>(packed) : std::nullopt;
+    cat_.set_strings(v, fields);
     c.default_version_id = v.id;
-    cat_.version_index.add(v.id, static_cast<uint32_t>(cat_.versions.size()));
     cat_.versions.push_back(std::move(v));
     cat_.crate_index.add(c.id, static_cast<uint32_t>(cat_.crates.size()));
     cat_.crates.push_back(std::move(c));
     return *this;
   }
   Catalog build() {
-    cat_.version_index.freeze();
+    cat_.index_versions();
     cat_.crate_index.freeze();
     return std::move(cat_);
   }

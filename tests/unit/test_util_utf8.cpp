@@ -25,6 +25,26 @@ TEST(Utf8, InvalidBytesBecomeReplacementCharacters) {
   EXPECT_EQ(valid_utf8(std::string("\0", 1)), std::string("\0", 1));
 }
 
+TEST(Utf8, IsValidAgreesWithTheRepair) {
+  const std::vector<std::string> cases = {"",
+                                          "plain ascii longer than eight bytes",
+                                          "caf\xC3\xA9 and \xF0\x9F\xA6\x80 after ascii",
+                                          "eight ok\xFF",
+                                          "\xC0\xAF",
+                                          "\xED\xA0\x80",
+                                          "abcdefgh\xE2\x82",
+                                          std::string("\0", 1)};
+  for (const auto &c : cases) {
+    EXPECT_EQ(is_valid_utf8(c), valid_utf8(c) == c) << c;
+  }
+  std::string all;
+  for (int i = 0; i < 256; ++i) {
+    all.push_back(static_cast<char>(i));
+  }
+  EXPECT_FALSE(is_valid_utf8(all));
+  EXPECT_TRUE(is_valid_utf8(valid_utf8(all)));
+}
+
 TEST(Utf8, TheResultAlwaysSerialisesAsJson) {
   std::string all;
   for (int i = 0; i < 256; ++i) {

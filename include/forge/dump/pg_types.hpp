@@ -23,9 +23,14 @@ std::optional<int64_t> parse_date(std::string_view text);
 // Elements: unquoted (an unquoted NULL, any case, is a null element -> nullopt) or double-quoted with
 // backslash escapes. `{}` is an empty array. Returns nullopt if malformed.
 std::optional<std::vector<std::optional<std::string>>> parse_array(std::string_view text);
+// The same parse without an allocation per element: the non-NULL elements into `out`, NUL-separated.
+// Returns how many there are, nullopt if malformed.
+std::optional<size_t> parse_array_joined(std::string_view text, std::string &out);
 
 // bytea hex form `\x0a1b…` -> lowercase hex digits without the prefix; nullopt if malformed.
 std::optional<std::string> parse_bytea_hex(std::string_view text);
+// The same into `out` (reused: no allocation once it is big enough); the result views `out`.
+std::optional<std::string_view> parse_bytea_hex(std::string_view text, std::string &out);
 
 // true when `text` is exactly 64 hex digits (any case).
 bool is_sha256_hex(std::string_view text);

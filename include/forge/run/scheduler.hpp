@@ -18,6 +18,7 @@ struct JobSpec {
   PlannedJob job;
   int attempt = 1;
   int cargo_jobs = 1; // this job's share of the cores, passed as cargo --jobs
+  int nice = 0;       // CPU priority of its processes: above 0 while a job ahead of it in the order runs
 };
 
 struct JobOutcome {
@@ -63,6 +64,10 @@ struct SchedulerOptions {
   int max_retries = 2;   // extra attempts for spurious failures
   double backoff_s = 30; // first retry delay, doubled each time
   double tick_s = 1;     // observer tick period
+  // The nice value of a job started while a job ahead of it in the priority order (expected to be longer)
+  // runs: the jobserver hands tokens to whichever cargo asks first, so the cores go to the longest job first
+  // by CPU priority instead, and the short ones fill what it leaves idle. 0 = every job equal.
+  int behind_nice = 10;
   // Asked before each start: a non-empty answer (e.g. "only 200 MiB free in out/") stops scheduling with that
   // error; jobs already running finish. Unset = not checked.
   std::function<std::string()> space_problem;
@@ -81,8 +86,9 @@ struct RunSummary {
 // Runs `jobs` (in the given priority order) through `runner`, writing each finished attempt with `record`
 // (the journal). Rules: at most `workers` at once; two jobs of one crate never start together before one of
 // them has finished (they share its download); each job gets cargo --jobs = ceil(cores / jobs that can run
-// now); a spurious failure is retried up to max_retries times after backoff_s * 2^(n-1); an interrupt or an
-// error stops scheduling and every running job. `record` throwing Error is such an error.
+// now); a job started while one ahead of it in the order runs gets nice = behind_nice; a spurious failure is
+// retried up to max_retries times after backoff_s * 2^(n-1); an interrupt or an error stops scheduling and
+// every running job. `record` throwing Error is such an error.
 RunSummary run_jobs(const std::vector<PlannedJob> &jobs, JobRunner &runner,
                     const std::function<void(const JournalEntry &)> &record, RunObserver &observer,
                     const SchedulerOptions &options);

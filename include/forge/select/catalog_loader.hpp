@@ -20,4 +20,8 @@ struct LoadStats {
 Catalog load_catalog(const std::string &path, const std::string &label, int64_t since,
                      LoadStats *stats = nullptr);
 
+// The floor of load_catalog's time: inflates and walks the same tar entries and stops at the same point, but
+// parses nothing (bench/ingest.sh). Throws like load_catalog for a bad archive.
+LoadStats scan_catalog_tables(const std::string &path, const std::string &label);
+
 } // namespace forge

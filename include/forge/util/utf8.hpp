@@ -9,5 +9,7 @@ namespace forge {
 
 // `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD.
 std::string valid_utf8(std::string_view text);
+// Whether `text` is well-formed UTF-8 (valid_utf8 would return it unchanged).
+bool is_valid_utf8(std::string_view text);
 
 } // namespace forge
