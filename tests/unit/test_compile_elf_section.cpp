@@ -2,6 +2,8 @@
 // binutils (the reference reader), survive `strip`, and refuse what it cannot do safely.
 #include "forge/compile/elf_section.hpp"
 
+#include "run_fixtures.hpp"
+
 #include <gtest/gtest.h>
 
 #include <elf.h>
@@ -25,34 +27,9 @@ using forge::add_elf_section;
 using forge::elf_section_data;
 using forge::first_elf_difference;
 using forge::read_elf_sections;
-
-std::string slurp(const fs::path &p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void spit(const fs::path &p, const std::string &bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-class Scratch {
-public:
-  Scratch() {
-    dir_ = fs::temp_directory_path() / ("forge_elf_section_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  Scratch(const Scratch &) = delete;
-  Scratch &operator=(const Scratch &) = delete;
-  [[nodiscard]] fs::path operator/(const std::string &name) const { return dir_ / name; }
-
-private:
-  fs::path dir_;
-};
+using forge::test_run::slurp;
+using forge::test_run::spit;
+using forge::test_run::TempDir;
 
 // Output and exit status of a command run through the shell (test-only: fixed strings and temp paths).
 std::pair<int, std::string> run(const std::string &command) {
@@ -166,7 +143,7 @@ TEST(ElfSection, ReadsTheSectionsOfARealExecutable) {
 }
 
 TEST(ElfSection, AddedSectionLeavesEveryLoadedByteAndStillRuns) {
-  Scratch dir;
+  TempDir dir("elf-section");
   const std::string original = slurp("/bin/ls");
   const std::string payload = "forge test payload \x01\x02\x03";
   const auto edit = add_elf_section(original, ".dep-v0", payload);
@@ -196,7 +173,7 @@ TEST(ElfSection, BinutilsReadTheSectionAndStripKeepsIt) {
   if (!have("readelf") || !have("objcopy") || !have("strip")) {
     GTEST_SKIP() << "binutils not installed";
   }
-  Scratch dir;
+  TempDir dir("elf-section");
   const std::string payload(5000, 'z');
   const auto edit = add_elf_section(slurp("/bin/ls"), ".dep-v0", payload);
   ASSERT_TRUE(edit.error.empty()) << edit.error;
@@ -232,7 +209,7 @@ TEST(ElfSection, EveryClassAndByteOrder) {
       EXPECT_EQ(*elf_section_data(edit.bytes, ".dep-v0"), "abc");
       EXPECT_EQ(edit.bytes.size() % (is64 ? 8 : 4), 0U);
       if (have("readelf")) {
-        Scratch dir;
+        TempDir dir("elf-section");
         spit(dir / "o", edit.bytes);
         const auto [rc, out] = run("readelf --wide --sections " + (dir / "o").string());
         EXPECT_EQ(rc, 0) << out;

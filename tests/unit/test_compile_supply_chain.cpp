@@ -6,6 +6,8 @@
 #include "forge/compile/elf_section.hpp"
 #include "forge/util/fs.hpp"
 
+#include "run_fixtures.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -14,25 +16,8 @@
 namespace {
 
 namespace fs = std::filesystem;
+using forge::test_run::TempDir;
 using namespace forge;
-
-class Scratch {
-public:
-  Scratch() {
-    dir_ = fs::temp_directory_path() / ("forge_supply_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  Scratch(const Scratch &) = delete;
-  Scratch &operator=(const Scratch &) = delete;
-  [[nodiscard]] fs::path operator/(const std::string &name) const { return dir_ / name; }
-
-private:
-  fs::path dir_;
-};
 
 DepGraph two_crates() {
   DepGraph g;
@@ -50,7 +35,7 @@ DepGraph two_crates() {
 }
 
 TEST(SupplyChain, EmbeddedListReadsBackAndTheProgramIsUnchanged) {
-  Scratch dir;
+  TempDir dir("supply");
   const fs::path exe = dir / "ls";
   fs::copy_file("/bin/ls", exe);
   fs::permissions(exe, fs::perms(0755));
@@ -73,7 +58,7 @@ TEST(SupplyChain, EmbeddedListReadsBackAndTheProgramIsUnchanged) {
 }
 
 TEST(SupplyChain, NotAnElfIsAValue) {
-  Scratch dir;
+  TempDir dir("supply");
   write_file_atomic(dir / "script", "#!/bin/sh\necho hi\n");
   const EmbedResult r = embed_dep_list(dir / "script", two_crates());
   EXPECT_FALSE(r.embedded);
@@ -82,7 +67,7 @@ TEST(SupplyChain, NotAnElfIsAValue) {
 }
 
 TEST(SupplyChain, DepGraphFromFiles) {
-  Scratch dir;
+  TempDir dir("supply");
   write_file_atomic(dir / "tree", "0app v1.0.0 (/b/app)\tMIT\t\n1libc v0.2.139\tMIT\t\n");
   write_file_atomic(dir / "Cargo.lock",
                     "version = 3\n[[package]]\nname = \"app\"\nversion = \"1.0.0\"\n"
@@ -96,7 +81,7 @@ TEST(SupplyChain, DepGraphFromFiles) {
 }
 
 TEST(SupplyChain, SourceDateEpochFromThePublicationElseTheCrate) {
-  Scratch dir;
+  TempDir dir("supply");
   EXPECT_EQ(crate_source_date_epoch(std::string("2025-01-01T00:00:00Z"), dir / "none.crate"), 1735689600);
   EXPECT_EQ(crate_source_date_epoch(std::string("2017-01-17 19:13:05.5+00"), dir / "none.crate"), 1484680385);
   EXPECT_FALSE(crate_source_date_epoch(std::nullopt, dir / "none.crate").has_value());
@@ -130,7 +115,7 @@ TEST(SupplyChain, RemapsAndSourceIds) {
 }
 
 TEST(SupplyChain, RebuildComparisonNamesTheSection) {
-  Scratch dir;
+  TempDir dir("supply");
   fs::create_directories(dir / "a");
   fs::create_directories(dir / "b");
   const std::string ls = read_file("/bin/ls");
