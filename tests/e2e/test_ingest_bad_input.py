@@ -18,6 +18,7 @@ from harness import FIXTURES, check, expect_error, main, run_forge  # noqa: E402
 sys.path.insert(0, str(FIXTURES))
 import dumpcheck  # noqa: E402
 import gen_dump  # noqa: E402
+from dump_tar import read_entries, write_entries  # noqa: E402
 
 EXIT_ARCHIVE, EXIT_DATA, EXIT_NETWORK = 3, 4, 5
 SENTINEL_QUEUE = b'{"sentinel": "queue.json written by the test, must survive"}\n'
@@ -30,29 +31,6 @@ def make_dump(tmp, name="good.tar.gz", *extra):
         ["--out", str(path), "--seed", "5", "--crates", "200", "--versions-per-crate", "3", "--deps-per-version", "1",
          "--version-downloads", "2000", "--readme-bytes", "400", *extra]))
     return path
-
-
-def read_entries(path):
-    """-> [(TarInfo, bytes or None)] in archive order."""
-    out = []
-    with tarfile.open(path, "r|gz") as t:
-        for m in t:
-            out.append((m, t.extractfile(m).read() if m.isfile() else None))
-    return out
-
-
-def write_entries(entries, path):
-    """Writes a GNU tar, gzipped (one member), with the same entry order."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as t:
-        for info, data in entries:
-            if data is None:
-                t.addfile(info)
-            else:
-                info.size = len(data)
-                t.addfile(info, io.BytesIO(data))
-    Path(path).write_bytes(gzip.compress(raw.getvalue(), compresslevel=6, mtime=0))
-    return raw.getvalue()
 
 
 def edit_dump(src, dst, table, fn):

@@ -10,14 +10,11 @@ Checked: the plan's outputs, each shard's journal and annotations, the commit pu
 report on the summary page, the executables in the registry, a re-run of the merge job that commits
 nothing, a second scheduled run that revalidates the cached dump (HTTP 304) and builds nothing, and a copy of
 the workflow whose build job forgets to download the plan, which must fail."""
-import gzip
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 try:
@@ -29,6 +26,7 @@ except ImportError:  # Debian's python3-yaml serves /usr/bin/python3 (scripts/te
 
 import runenv
 from actions_local import LocalRunner
+from dump_tar import read_entries, write_entries
 from harness import FIXTURES, SOURCE_DIR, SkipTest, check, main
 from httpserver import TestServer
 from registry import RegistryServer, tags
@@ -71,22 +69,12 @@ def write_dump(path, queue_rows):
         tables["crate_downloads.csv"].append(f"{i},{1000 * (10 - i)}")
         tables["default_versions.csv"].append(f"{i},1,{100 + i}")
     entries = []
-    with tarfile.open(sample, "r|gz") as t:
-        for m in t:
-            data = t.extractfile(m).read() if m.isfile() else None
-            name = m.name.split("/")[-1]
-            if m.isfile() and m.name.split("/")[-2] == "data" and name in tables:
-                data = ("\n".join(tables[name]) + "\n").encode()
-            entries.append((m, data))
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as t:
-        for info, data in entries:
-            if data is None:
-                t.addfile(info)
-            else:
-                info.size = len(data)
-                t.addfile(info, io.BytesIO(data))
-    Path(path).write_bytes(gzip.compress(raw.getvalue(), mtime=0))
+    for m, data in read_entries(sample):
+        name = m.name.split("/")[-1]
+        if m.isfile() and m.name.split("/")[-2] == "data" and name in tables:
+            data = ("\n".join(tables[name]) + "\n").encode()
+        entries.append((m, data))
+    write_entries(entries, path)
 
 
 class Setup:
